@@ -1,0 +1,294 @@
+"""Reading opinion tables in chunks (CSV in any of the encodings Chinese offices produce,
+XLSX, JSONL) and writing them atomically (a temporary file renamed into place, so a crash
+never leaves half an output)."""
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from .errors import InputError
+
+FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+TEXT_COLUMNS = ("text", "内容", "意见", "意见内容", "留言详情")
+DATE_COLUMNS = ("visit_date", "intake_date", "date", "走访日期", "收集日期", "日期", "留言时间")
+DEPUTY_COLUMNS = ("deputy", "代表", "联系代表", "记录代表")
+ENTERPRISE_COLUMNS = ("enterprise", "企业", "企业名称", "单位")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def file_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(f"{path}: expected a file ending in {', '.join(sorted(FORMATS))}, found {suffix or 'no extension'!r}")
+    return FORMATS[suffix]
+
+
+def detect_encoding(path: str | Path) -> str:
+    """'utf-8-sig' when the whole file is valid UTF-8 (with or without BOM), else 'gb18030'
+    (which also reads GBK and GB2312, as Excel on Chinese Windows saves CSV) when valid."""
+    for enc in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(enc)()
+        offset = 0
+        try:
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    decoder.decode(block)
+                    offset += len(block)
+                decoder.decode(b"", final=True)
+            return "utf-8-sig" if enc == "utf-8" else enc
+        except UnicodeDecodeError as exc:
+            if enc == "gb18030":
+                raise InputError(f"{path}: expected text in UTF-8 or GBK/GB18030, found undecodable bytes near "
+                                 f"byte {offset + exc.start}") from None
+    raise AssertionError("unreachable")
+
+
+def find_column(columns, wanted: str | None, candidates, what: str, required: bool = True) -> str | None:
+    cols = [str(c) for c in columns]
+    if wanted:
+        if wanted in cols:
+            return wanted
+        raise InputError(f"column {wanted!r} not found; found columns {cols}")
+    lowered = {c.strip().lower(): c for c in cols}
+    for cand in candidates:
+        if cand.lower() in lowered:
+            return lowered[cand.lower()]
+    if required:
+        raise InputError(f"no {what} column: expected one of {list(candidates)} (or name it with --{what}-column), "
+                         f"found columns {cols}")
+    return None
+
+
+def _check_header(columns, path):
+    cols = [str(c) for c in columns]
+    dup = sorted({c for c in cols if cols.count(c) > 1})
+    if dup:
+        raise InputError(f"{path}: duplicate column names {dup}; expected each column name once")
+    blank = [i + 1 for i, c in enumerate(cols) if not c.strip()]
+    if blank and len(blank) == len(cols):
+        raise InputError(f"{path}: expected a header row with column names, found an empty first row")
+
+
+def read_chunks(path: str | Path, chunksize: int = 5000) -> Iterator[pd.DataFrame]:
+    """Yield the table in DataFrames of at most ``chunksize`` rows, every cell a string."""
+    path = Path(path)
+    fmt = file_format(path)
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}")
+    if fmt == "csv":
+        return _csv_chunks(path, chunksize)
+    if fmt == "xlsx":
+        return _xlsx_chunks(path, chunksize)
+    return _jsonl_chunks(path, chunksize)
+
+
+def _csv_chunks(path, chunksize):
+    enc = detect_encoding(path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    names = _csv_header(path, enc, sep)
+    _check_header(names, path)
+    try:
+        reader = pd.read_csv(path, encoding=enc, sep=sep, dtype=str, keep_default_na=False, chunksize=chunksize,
+                             header=0, names=names)
+        for chunk in reader:
+            yield chunk
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path}: not a readable CSV: {exc}") from None
+
+
+def _csv_header(path, enc, sep):
+    import csv
+
+    with open(path, encoding=enc, newline="") as fh:
+        row = next(csv.reader(fh, delimiter=sep), None)
+    if not row:
+        raise InputError(f"{path}: expected a CSV with a header row, found an empty first line")
+    return [c.strip() for c in row]
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if v.is_integer():
+            return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _xlsx_chunks(path, chunksize):
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)  # formulas are never evaluated
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: expected an Excel .xlsx workbook, found an unreadable file ({type(exc).__name__})") from None
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise InputError(f"{path}: expected a header row in sheet {ws.title!r}, found an empty sheet")
+        names = [_cell(c).strip() for c in header]
+        while names and not names[-1]:
+            names.pop()
+        _check_header(names, path)
+        width = len(names)
+        buf = []
+        try:
+            for row in rows:
+                cells = [_cell(c) for c in row[:width]]
+                if not any(cells) and len(row) <= width:
+                    cells = cells + [""] * (width - len(cells))
+                buf.append(cells + [""] * (width - len(cells)))
+                if len(buf) >= chunksize:
+                    yield pd.DataFrame(buf, columns=names, dtype=str)
+                    buf = []
+        except (zipfile.BadZipFile, EOFError, KeyError, ValueError) as exc:
+            raise InputError(f"{path}: the workbook is damaged or truncated ({type(exc).__name__})") from None
+        if buf:
+            yield pd.DataFrame(buf, columns=names, dtype=str)
+    finally:
+        wb.close()
+
+
+def _jsonl_chunks(path, chunksize):
+    enc = detect_encoding(path)
+    columns: list[str] | None = None
+    buf = []
+    with open(path, encoding=enc) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}:{lineno}: expected one JSON object per line, found invalid JSON ({exc.msg})") from None
+            if not isinstance(rec, dict):
+                raise InputError(f"{path}:{lineno}: expected a JSON object, found {type(rec).__name__}")
+            if columns is None:
+                columns = list(rec)
+            extra = [k for k in rec if k not in columns]
+            if extra:
+                columns += extra
+            buf.append({k: ("" if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                            if isinstance(v, (dict, list)) else str(v)) for k, v in rec.items()})
+            if len(buf) >= chunksize:
+                yield pd.DataFrame(buf, columns=columns, dtype=str).fillna("")
+                buf = []
+    if buf:
+        yield pd.DataFrame(buf, columns=columns, dtype=str).fillna("")
+    elif columns is None:
+        raise InputError(f"{path}: expected JSON lines, found an empty file")
+
+
+def escape_formula(value):
+    """Neutralise spreadsheet formulas in exported text (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+            return value  # a plain signed number is not a formula
+        except ValueError:
+            return "'" + value
+    return value
+
+
+class AtomicTableWriter:
+    """Write DataFrame chunks to CSV (UTF-8 with BOM, so Excel shows Chinese), XLSX or JSONL
+    according to the extension. Nothing appears at ``path`` until ``close()`` succeeds;
+    on error the temporary file is removed."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.fmt = file_format(self.path)
+        parent = self.path.parent
+        if not parent.is_dir():
+            raise InputError(f"output folder not found: {parent}")
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.columns: list[str] | None = None
+        self._fh = None
+        self._wb = self._ws = None
+
+    def write(self, df: pd.DataFrame) -> None:
+        if self.columns is None:
+            self.columns = [str(c) for c in df.columns]
+            self._open()
+        elif [str(c) for c in df.columns] != self.columns:
+            new = [c for c in df.columns if c not in self.columns]
+            if self.fmt != "jsonl" and new:
+                raise InputError(f"rows further down the input have columns {new} that the first rows did not have")
+            df = df.reindex(columns=self.columns + new if self.fmt == "jsonl" else self.columns)
+        if self.fmt == "csv":
+            df.map(escape_formula).to_csv(self._fh, header=False, index=False, lineterminator="\n")
+        elif self.fmt == "jsonl":
+            for rec in df.to_dict(orient="records"):
+                self._fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        else:
+            from openpyxl.cell import WriteOnlyCell
+
+            for row in df.itertuples(index=False):
+                cells = []
+                for v in row:
+                    v = None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+                    c = WriteOnlyCell(self._ws, value=escape_formula(v) if isinstance(v, str) else v)
+                    cells.append(c)
+                self._ws.append(cells)
+
+    def _open(self):
+        if self.fmt == "csv":
+            self._fh = open(self.tmp, "w", encoding="utf-8-sig", newline="")
+            pd.DataFrame(columns=self.columns).to_csv(self._fh, index=False, lineterminator="\n")
+        elif self.fmt == "jsonl":
+            self._fh = open(self.tmp, "w", encoding="utf-8")
+        else:
+            import openpyxl
+
+            self._wb = openpyxl.Workbook(write_only=True)
+            self._ws = self._wb.create_sheet("triage")
+            self._ws.append([escape_formula(c) for c in self.columns])
+
+    def close(self) -> Path:
+        if self.columns is None:
+            raise InputError("nothing to write: the input had no header")
+        try:
+            if self._fh is not None:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+                self._fh.close()
+            if self._wb is not None:
+                self._wb.save(self.tmp)
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise InputError(f"could not write {self.path}: {exc.strerror or exc}") from None
+        return self.path
+
+    def abort(self) -> None:
+        try:
+            if self._fh is not None and not self._fh.closed:
+                self._fh.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+        return False
