@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import textwrap
+from importlib import import_module
 
 from .errors import TriageError
 from .names import CLASSIFIERS, FEATURE_SETS
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     c.add_argument("--chunk-size", type=int, default=5000, help="rows per chunk (default 5000)")
     c.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    _model_arg(c)
+    model_arg(c)
 
     t = sub.add_parser("train", formatter_class=fmt, help="train a new model version from a data folder",
                        description="Cross-validate the candidate models on the corpus (plus corrections), keep "
@@ -69,15 +70,23 @@ def _parser() -> argparse.ArgumentParser:
                              triage evaluate held_out.csv --json"""))
     e.add_argument("labelled", nargs="?", help="labelled CSV with columns id, text, category, tier")
     e.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    _model_arg(e)
+    model_arg(e)
+    for name in _COMMAND_MODULES:  # further command groups, each in its own module
+        import_module(name).add_commands(sub, fmt)
     return p
 
 
-def _model_arg(p):
+# Modules that add commands: each has add_commands(subparsers, formatter_class) and sets
+# a handler with ``parser.set_defaults(func=handler)``; a handler takes the parsed
+# arguments and returns an exit code.
+_COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def model_arg(p):
     p.add_argument("--model", help="model version folder, or models folder with a CURRENT mark (default: the shipped model)")
 
 
-def _load_model(path):
+def load_model(path):
     from . import paths
     from .artifacts import load
 
@@ -92,7 +101,7 @@ def cmd_classify(a) -> int:
     from .io import file_format
 
     file_format(a.input), file_format(a.output)  # refuse a wrong extension before loading the model
-    model = _load_model(a.model)
+    model = load_model(a.model)
     s = classify_file(a.input, a.output, model, text_column=a.text_column, date_column=a.date_column,
                       deputy_column=a.deputy_column, chunksize=a.chunk_size, jobs=a.jobs,
                       progress=not a.quiet and sys.stderr.isatty())
@@ -128,7 +137,7 @@ def cmd_train(a) -> int:
 def cmd_evaluate(a) -> int:
     from .evaluate import evaluate_file, format_metrics
 
-    model = _load_model(a.model)
+    model = load_model(a.model)
     if a.labelled:
         report = evaluate_file(model, a.labelled)
         title = f"model {model.card_['version']} on {a.labelled}"
@@ -174,7 +183,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return COMMANDS[a.command](a)
+        handler = getattr(a, "func", None) or COMMANDS[a.command]
+        return handler(a)
     except TriageError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return EXIT_USAGE
