@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from triage.errors import InputError
-from triage.io import AtomicTableWriter, detect_encoding, escape_formula, find_column, read_chunks
+from triage.io import BY_LINE, AtomicTableWriter, detect_encoding, escape_formula, find_column, read_chunks
 
 
 def frame(path, **kw):
@@ -16,7 +16,7 @@ ROWS = [{"id": "1", "内容": "原木收购开不出发票"}, {"id": "2", "内�
 
 
 @pytest.mark.parametrize("encoding, expected", [("utf-8", "utf-8-sig"), ("utf-8-sig", "utf-8-sig"),
-                                                ("gbk", "gb18030"), ("gb18030", "gb18030")])
+                                                ("gbk", BY_LINE), ("gb18030", BY_LINE)])
 def test_csv_encodings_are_detected_and_read(tmp_path, encoding, expected):
     path = tmp_path / "in.csv"
     pd.DataFrame(ROWS).to_csv(path, index=False, encoding=encoding)
@@ -29,8 +29,23 @@ def test_csv_encodings_are_detected_and_read(tmp_path, encoding, expected):
 def test_undecodable_bytes_are_reported_with_offset(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes("id,text\n1,好\n".encode("utf-8") + b"\x81\xff\xfe\n")
-    with pytest.raises(InputError, match="expected text in UTF-8 or GBK/GB18030, found undecodable bytes near byte"):
+    with pytest.raises(InputError, match="line 3: expected text in UTF-8 or GBK/GB18030, found undecodable bytes at column 1"):
         frame(path)
+
+
+def test_csv_mixing_utf8_and_gbk_lines_is_read_correctly(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("id,text\n".encode() + "1,税务系统登不上\n".encode("utf-8") + "2,旋切机坏了\n".encode("gbk")
+                     + "3,\"多行\n意见\"\n".encode("gbk"))
+    df = frame(path)
+    assert df["text"].tolist() == ["税务系统登不上", "旋切机坏了", "多行\n意见"]
+
+
+def test_nul_byte_in_a_cell_does_not_lose_the_row(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes("id,text\n1,热压\x00机坏了\n2,续贷\n".encode())
+    df = frame(path)
+    assert len(df) == 2 and df["id"].tolist() == ["1", "2"]
 
 
 def test_xlsx_is_read_as_text_and_formulas_are_not_evaluated(tmp_path):
@@ -121,3 +136,32 @@ def test_writer_leaves_nothing_when_it_fails(tmp_path):
             w.write(pd.DataFrame({"text": ["a"]}))
             raise RuntimeError("crash in the middle")
     assert list(tmp_path.iterdir()) == []
+
+
+def _workbook(path):
+    wb = openpyxl.Workbook()
+    first = wb.active
+    first.title = "六月"
+    first.append(["企业", "意见"])
+    first.append(["宏达胶合板厂", "过桥资金利息太高"])
+    first.append(["", "路灯坏了"])
+    first.append(["", "电压不稳"])
+    first.merge_cells("A2:A4")  # one enterprise cell merged over three opinions
+    second = wb.create_sheet("七月")
+    second.append(["意见"])
+    second.append(["展会展位被取消"])
+    wb.save(path)
+
+
+def test_merged_cells_and_several_sheets(tmp_path):
+    from triage.io import xlsx_sheets
+
+    path = tmp_path / "book.xlsx"
+    _workbook(path)
+    assert xlsx_sheets(path) == ["六月", "七月"]
+    first = frame(path)
+    assert first["意见"].tolist() == ["过桥资金利息太高", "路灯坏了", "电压不稳"]
+    assert first["企业"].tolist() == ["宏达胶合板厂", "", ""]
+    assert frame(path, sheet="七月")["意见"].tolist() == ["展会展位被取消"]
+    with pytest.raises(InputError, match=r"sheet '八月' not found; the workbook has sheets \['六月', '七月'\]"):
+        frame(path, sheet="八月")

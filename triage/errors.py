@@ -20,3 +20,7 @@ class InputError(TriageError):
 
 class ModelError(TriageError):
     """A model folder is missing, incomplete, or does not match its card."""
+
+
+class OutputError(TriageError):
+    """An output could not be written (missing folder, disk full, no permission)."""

@@ -4,6 +4,7 @@ never leaves half an output)."""
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import math
 import os
@@ -14,7 +15,7 @@ from typing import Iterator
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, OutputError
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 TEXT_COLUMNS = ("text", "内容", "意见", "意见内容", "留言详情")
@@ -31,24 +32,94 @@ def file_format(path: str | Path) -> str:
     return FORMATS[suffix]
 
 
+BY_LINE = "utf-8/gb18030 by line"
+
+
 def detect_encoding(path: str | Path) -> str:
-    """'utf-8-sig' when the whole file is valid UTF-8 (with or without BOM), else 'gb18030'
-    (which also reads GBK and GB2312, as Excel on Chinese Windows saves CSV) when valid."""
-    for enc in ("utf-8", "gb18030"):
-        decoder = codecs.getincrementaldecoder(enc)()
-        offset = 0
+    """'utf-8-sig' when the whole file is valid UTF-8 (with or without BOM); otherwise
+    ``BY_LINE``: each line is read as UTF-8 or else as GB18030 (a superset of GBK and
+    GB2312, as Excel on Chinese Windows saves CSV). That also reads files whose lines were
+    pasted together from both encodings. A line valid in neither is an error."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    with open(path, "rb") as fh:
+        for lineno, line in enumerate(fh, 1):
+            _decode_line(line, path, lineno)
+    return BY_LINE
+
+
+def _decode_line(line: bytes, path, lineno: int) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
         try:
-            with open(path, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    decoder.decode(block)
-                    offset += len(block)
-                decoder.decode(b"", final=True)
-            return "utf-8-sig" if enc == "utf-8" else enc
+            return line.decode("gb18030")
         except UnicodeDecodeError as exc:
-            if enc == "gb18030":
-                raise InputError(f"{path}: expected text in UTF-8 or GBK/GB18030, found undecodable bytes near "
-                                 f"byte {offset + exc.start}") from None
-    raise AssertionError("unreachable")
+            raise InputError(f"{path}: line {lineno}: expected text in UTF-8 or GBK/GB18030, found undecodable "
+                             f"bytes at column {exc.start + 1}") from None
+
+
+class _ByLineText(io.TextIOBase):
+    """A read-only text stream over a binary file, decoding each line on its own."""
+
+    def __init__(self, path):
+        self._path = path
+        self._fh = open(path, "rb")
+        self._lineno = 0
+        self._buf = ""
+
+    def readable(self):
+        return True
+
+    def readline(self, size=-1):
+        if self._buf:
+            line, self._buf = self._buf, ""
+            return line
+        raw = self._fh.readline()
+        if not raw:
+            return ""
+        self._lineno += 1
+        text = _decode_line(raw, self._path, self._lineno)
+        return text[1:] if self._lineno == 1 and text.startswith("\ufeff") else text
+
+    def read(self, size=-1):
+        parts, n = [], 0
+        while size is None or size < 0 or n < size:
+            line = self.readline()
+            if not line:
+                break
+            parts.append(line)
+            n += len(line)
+        text = "".join(parts)
+        if size is not None and 0 <= size < len(text):
+            text, self._buf = text[:size], text[size:]
+        return text
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def close(self):
+        self._fh.close()
+        super().close()
+
+
+def open_text(path, encoding: str):
+    if encoding == BY_LINE:
+        return _ByLineText(path)
+    return open(path, encoding=encoding, newline="")
 
 
 def find_column(columns, wanted: str | None, candidates, what: str, required: bool = True) -> str | None:
@@ -77,8 +148,10 @@ def _check_header(columns, path):
         raise InputError(f"{path}: expected a header row with column names, found an empty first row")
 
 
-def read_chunks(path: str | Path, chunksize: int = 5000) -> Iterator[pd.DataFrame]:
-    """Yield the table in DataFrames of at most ``chunksize`` rows, every cell a string."""
+def read_chunks(path: str | Path, chunksize: int = 5000, sheet: str | None = None) -> Iterator[pd.DataFrame]:
+    """Yield the table in DataFrames of at most ``chunksize`` rows, every cell a string.
+
+    sheet: for a workbook, the sheet to read (default: the first)."""
     path = Path(path)
     fmt = file_format(path)
     if not path.is_file():
@@ -86,7 +159,7 @@ def read_chunks(path: str | Path, chunksize: int = 5000) -> Iterator[pd.DataFram
     if fmt == "csv":
         return _csv_chunks(path, chunksize)
     if fmt == "xlsx":
-        return _xlsx_chunks(path, chunksize)
+        return _xlsx_chunks(path, chunksize, sheet)
     return _jsonl_chunks(path, chunksize)
 
 
@@ -95,19 +168,23 @@ def _csv_chunks(path, chunksize):
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     names = _csv_header(path, enc, sep)
     _check_header(names, path)
+    source = path if enc != BY_LINE else _ByLineText(path)
     try:
-        reader = pd.read_csv(path, encoding=enc, sep=sep, dtype=str, keep_default_na=False, chunksize=chunksize,
-                             header=0, names=names)
+        reader = pd.read_csv(source, encoding=enc if enc != BY_LINE else None, sep=sep, dtype=str,
+                             keep_default_na=False, chunksize=chunksize, header=0, names=names)
         for chunk in reader:
             yield chunk
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: not a readable CSV: {exc}") from None
+    finally:
+        if source is not path:
+            source.close()
 
 
 def _csv_header(path, enc, sep):
     import csv
 
-    with open(path, encoding=enc, newline="") as fh:
+    with open_text(path, enc) as fh:
         row = next(csv.reader(fh, delimiter=sep), None)
     if not row:
         raise InputError(f"{path}: expected a CSV with a header row, found an empty first line")
@@ -127,15 +204,29 @@ def _cell(v) -> str:
     return str(v)
 
 
-def _xlsx_chunks(path, chunksize):
+def xlsx_sheets(path) -> list[str]:
+    wb = _open_workbook(path)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def _open_workbook(path):
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)  # formulas are never evaluated
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)  # formulas are never evaluated
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
         raise InputError(f"{path}: expected an Excel .xlsx workbook, found an unreadable file ({type(exc).__name__})") from None
+
+
+def _xlsx_chunks(path, chunksize, sheet=None):
+    wb = _open_workbook(path)
     try:
-        ws = wb.worksheets[0]
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise InputError(f"{path}: sheet {sheet!r} not found; the workbook has sheets {wb.sheetnames}")
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
@@ -167,7 +258,7 @@ def _jsonl_chunks(path, chunksize):
     enc = detect_encoding(path)
     columns: list[str] | None = None
     buf = []
-    with open(path, encoding=enc) as fh:
+    with open_text(path, enc) as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -204,6 +295,27 @@ def escape_formula(value):
     return value
 
 
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove temporary files that an earlier, killed run left beside ``path``
+    (``.NAME.PID.*.tmp`` whose process no longer exists)."""
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = tmp.name[len(path.name) + 2:].split(".")
+        if not parts or not parts[0].isdigit():
+            continue
+        pid = int(parts[0])
+        try:
+            os.kill(pid, 0)
+            continue  # that run is still going
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
 class AtomicTableWriter:
     """Write DataFrame chunks to CSV (UTF-8 with BOM, so Excel shows Chinese), XLSX or JSONL
     according to the extension. Nothing appears at ``path`` until ``close()`` succeeds;
@@ -214,8 +326,12 @@ class AtomicTableWriter:
         self.fmt = file_format(self.path)
         parent = self.path.parent
         if not parent.is_dir():
-            raise InputError(f"output folder not found: {parent}")
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.name}.", suffix=".tmp")
+            raise OutputError(f"output folder not found: {parent}")
+        remove_stale_temporaries(self.path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.name}.{os.getpid()}.", suffix=".tmp")
+        except OSError as exc:
+            raise OutputError(f"cannot write into {parent}: {exc.strerror or exc}") from None
         os.close(fd)
         self.tmp = Path(tmp)
         self.columns: list[str] | None = None
@@ -223,6 +339,13 @@ class AtomicTableWriter:
         self._wb = self._ws = None
 
     def write(self, df: pd.DataFrame) -> None:
+        try:
+            self._write(df)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"could not write {self.path}: {exc.strerror or exc}; nothing was written") from None
+
+    def _write(self, df: pd.DataFrame) -> None:
         if self.columns is None:
             self.columns = [str(c) for c in df.columns]
             self._open()
@@ -273,7 +396,7 @@ class AtomicTableWriter:
             os.replace(self.tmp, self.path)
         except OSError as exc:
             self.abort()
-            raise InputError(f"could not write {self.path}: {exc.strerror or exc}") from None
+            raise OutputError(f"could not write {self.path}: {exc.strerror or exc}; nothing was written") from None
         return self.path
 
     def abort(self) -> None:
