@@ -33,6 +33,9 @@ def test_normalise(raw, expected):
     ("联系邮箱 wang.li@example.com.cn", "联系邮箱 [邮箱]"),
     ("王建国经理让我转告", "王某经理让我转告"),
     ("联系人：刘晓梅", "联系人:刘某"),
+    ("订单号202506250017381", "订单号[号码]"),              # any run of 11+ digits is an identifier
+    ("编号213812345678", "编号[号码]"),                     # a phone glued to another digit
+    ("A13812345678", "A[手机号]"),
 ])
 def test_mask(raw, expected):
     assert clean(raw) == expected
@@ -42,7 +45,7 @@ def test_mask(raw, expected):
     "贷款金额2000000元，年利率4.35%",
     "2025年6月25日走访",
     "纳税服务热线12366一直占线",
-    "订单号20250625001",
+    "订单号2025062501",
     "李会计说下周报",                 # a surname with a title is not a full name
 ])
 def test_mask_leaves_ordinary_numbers_and_words(text):

@@ -42,10 +42,11 @@ PLACEHOLDERS = {
     "bank": "[卡号]",
     "mobile": "[手机号]",
     "landline": "[电话]",
+    "number": "[号码]",
     "name": "某",
 }
-_D = r"(?<![0-9A-Za-z])"  # not glued to a longer number or code
-_E = r"(?![0-9A-Za-z])"
+_D = r"(?<![0-9])"  # not glued to a longer number
+_E = r"(?![0-9])"
 _MASKS = [
     ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")),
     # 18-digit ID (last may be X), optionally written in groups 6-8-4; old 15-digit IDs.
@@ -56,6 +57,10 @@ _MASKS = [
     ("landline", re.compile(_D + r"(?:\(?0\d{2,3}\)?[ -]?)[2-9]\d{6,7}(?:-\d{1,5})?" + _E)),
     ("landline", re.compile(r"(电话|座机|手机|联系|[Tt]el|TEL)([:：是为]?\s*)\d{7,8}" + _E)),
     ("landline", re.compile(_D + r"400[ -]?\d{3}[ -]?\d{4}" + _E)),
+    # Any other run of 11 or more digits, single spaces or hyphens allowed between them, is an
+    # identifier of some kind (a phone number glued to other digits, an account, a licence):
+    # never let it through.
+    ("number", re.compile(r"\d(?:[ -]?\d){10,}")),
 ]
 # Most frequent Chinese surnames; a surname followed by a given name and a title or an
 # introduction is taken for a person's full name.
@@ -73,7 +78,8 @@ _NAME_AFTER_INTRO = re.compile(
 
 def mask(text: str, names: bool = True) -> str:
     """Replace personal data with placeholders: e-mail addresses, ID-card and bank-card
-    numbers, mobile, landline and hotline numbers, and (``names=True``) people's full
+    numbers, mobile, landline and hotline numbers, any other run of 11 or more digits,
+    and (``names=True``) people's full
     names when they stand before a title or after an introduction ("王建国经理" -> "王某经理").
 
     Apply to normalised text (``normalise`` first), so full-width digits are already ASCII.
