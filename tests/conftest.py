@@ -54,3 +54,58 @@ def small_model(small_data, tmp_path_factory):
     from triage.train import train_from_data
 
     return train_from_data(small_data, tmp_path_factory.mktemp("models"), **FAST)
+
+
+# --- the register (issue 8): its tests run on SQLite and on PostgreSQL ----------------------
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_db(request, tmp_path):
+    """URL of a fresh, empty database: a SQLite file, or a schema of its own in the PostgreSQL
+    database of TRIAGE_TEST_DATABASE_URL (set by .ci/before-tests.d/postgres.sh in CI; the
+    PostgreSQL variant is skipped only when the variable is unset)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'register.db'}"
+        return
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("TRIAGE_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TRIAGE_TEST_DATABASE_URL is not set (CI sets it: .ci/before-tests.d/postgres.sh)")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+# --- the station API (issue 3) -----------------------------------------------------------
+SERVICE_KEY = "tool-key-0123456789abcdef"
+SERVICE_ADMIN_KEY = "admin-key-0123456789abcdef"
+
+
+@pytest.fixture
+def service_app(shipped):
+    """``make(holder=None, **settings)``: the API app with test keys and, unless a holder is
+    given, the shipped model already in service (nothing is loaded from disk)."""
+    from service.app import create_app
+    from service.settings import Settings
+    from triage.holder import ModelHolder
+
+    def make(holder=None, **values):
+        values.setdefault("api_keys", (SERVICE_KEY,))
+        values.setdefault("admin_keys", (SERVICE_ADMIN_KEY,))
+        values.setdefault("model_dir", MODELS)
+        if holder is None:
+            holder = ModelHolder(MODELS)
+            holder.set(shipped)
+        return create_app(Settings(**values), holder=holder)
+
+    return make

@@ -102,7 +102,7 @@ def save(model, folder: str | Path, data: dict, version: str | None = None) -> P
         raise ModelError(f"model version {version!r} already exists in {root}")
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{version}."))
     try:
-        payload = {"format": FORMAT, "category": model.category_pipeline_, "tier": model.tier_pipeline_}
+        payload = {"format": FORMAT, **model._payload()}  # category and tier, packed (triage.packed)
         joblib.dump(payload, tmp / MODEL_FILE, compress=3)
         (tmp / TAXONOMY_FILE).write_text(json.dumps(model.taxonomy.to_dict(), ensure_ascii=False, indent=2), "utf-8")
         card = {
@@ -169,8 +169,8 @@ def load(folder: str | Path):
                         random_state=params.get("random_state", 0), cv=params.get("cv", 5))
     model.category_pipeline_ = payload["category"]
     model.tier_pipeline_ = payload["tier"]
-    model.categories_ = list(model.category_pipeline_.classes_)
-    model.tiers_ = list(model.tier_pipeline_.classes_)
+    model.categories_ = list(payload["category"].classes_)  # not through the pipeline: that would unpack it
+    model.tiers_ = list(payload["tier"].classes_)
     classes = card["labels"].get("classes", {})
     if model.categories_ != classes.get("category") or model.tiers_ != classes.get("tier"):
         raise ModelError(f"{folder}: labels in {MODEL_FILE} differ from its card")
@@ -182,18 +182,14 @@ def load(folder: str | Path):
 
 
 def list_versions(folder: str | Path) -> list[dict]:
-    root = Path(folder)
-    current = (root / CURRENT_FILE).read_text("utf-8").strip() if (root / CURRENT_FILE).is_file() else None
-    out = []
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and (p / CARD_FILE).is_file()):
-        card = json.loads((d / CARD_FILE).read_text("utf-8"))
-        out.append({"version": d.name, "created_at": card.get("created_at"), "current": d.name == current,
-                    "macro_f1": card.get("training", {}).get("category", {}).get("cv", {}).get("macro_f1")})
-    return out
+    """See ``triage.versions.list_versions`` (kept here under its old name)."""
+    from .versions import list_versions as _list
+
+    return _list(folder)
 
 
 def set_current(folder: str | Path, version: str) -> None:
-    root = Path(folder)
-    if not (root / version / CARD_FILE).is_file():
-        raise ModelError(f"no model version {version!r} in {root}")
-    write_atomic_text(root / CURRENT_FILE, version + "\n")
+    """Move the CURRENT mark and log it in HISTORY; see ``triage.versions.set_current``."""
+    from .versions import set_current as _set
+
+    _set(folder, version)

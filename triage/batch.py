@@ -67,17 +67,16 @@ def triage_frame(model, df: pd.DataFrame, text_col: str, date_col: str | None = 
             dates.append(None)
             bad += 1
     deputies = list(df[deputy_col]) if deputy_col else [None] * len(df)
-    preds = model.predict_batch(list(df[text_col]), dates, deputies)
+    cols = model.predict_columns(df[text_col].tolist(), dates, deputies)
     out = df.copy()
-    out["category"] = [p.category or "" for p in preds]
-    out["tier"] = [p.tier or "" for p in preds]
-    out["category_probability"] = [p.category_probability for p in preds]
-    out["tier_probability"] = [p.tier_probability for p in preds]
-    out["needs_review"] = [p.needs_review for p in preds]
-    out["review_reason"] = [p.review_reason or "" for p in preds]
-    out["lead_agency"] = [p.lead_agency or "" for p in preds]
-    out["deadline"] = [p.deadline or "" for p in preds]
-    out["explanation"] = [format_terms(p.explanation) for p in preds]
+    for name in ("category", "tier"):
+        out[name] = [v or "" for v in cols[name]]
+    out["category_probability"] = cols["category_probability"]
+    out["tier_probability"] = cols["tier_probability"]
+    out["needs_review"] = cols["needs_review"]
+    for name in ("review_reason", "lead_agency", "deadline"):
+        out[name] = [v or "" for v in cols[name]]
+    out["explanation"] = [format_terms(t) for t in cols["explanation"]]
     return out, bad
 
 
@@ -88,9 +87,7 @@ _WORKER = {}
 def _init_worker(model_path: str) -> None:
     from .artifacts import load
 
-    model = load(model_path)
-    model.category_pipeline_.named_steps["segment"].segmenter.warm_up()
-    _WORKER["model"] = model
+    _WORKER["model"] = load(model_path).warm_up()
 
 
 def _work(args):

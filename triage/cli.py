@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 # Modules that add commands: each has add_commands(subparsers, formatter_class) and sets
 # a handler with ``parser.set_defaults(func=handler)``; a handler takes the parsed
 # arguments and returns an exit code.
-_COMMAND_MODULES: tuple[str, ...] = ()
+_COMMAND_MODULES: tuple[str, ...] = ("triage.cli_models", "triage.cli_serve", "triage.cli_register", "triage.cli_screen")
 
 
 def model_arg(p):

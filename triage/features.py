@@ -1,5 +1,12 @@
 """The pieces of the scikit-learn pipelines: a segmentation step, feature sets and
-classifiers, addressed by short names so that model selection can compare them."""
+classifiers, addressed by short names so that model selection can compare them.
+
+A feature set is a list of blocks (TF-IDF vectorisers over the space-joined tokens):
+``word`` (words and word pairs) and ``char`` (character 2- and 3-grams across word
+boundaries), and longer variants for long texts. Block names are fixed for given
+parameters, so two feature sets that both contain ``word`` contain the same vectoriser:
+the category and the tier models can then share one fitted vectoriser (``fit_shared``).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -10,10 +17,35 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from .names import ALL_CLASSIFIERS, ALL_FEATURE_SETS, CLASSIFIERS, FEATURE_SETS  # noqa: F401 (re-exported)
+from .packed import WORD_PATTERN
 from .segment import Segmenter
 
-from .names import CLASSIFIERS, FEATURE_SETS
-WORD_PATTERN = r"(?u)\S+"
+# block name -> (analyzer, n-gram range)
+BLOCKS = {
+    "word": ("word", (1, 2)),
+    "word13": ("word", (1, 3)),
+    "char": ("char", (2, 3)),
+    "char13": ("char", (1, 3)),
+}
+# feature set -> its blocks, in column order
+FEATURE_BLOCKS = {
+    "word": ("word",),
+    "word+char": ("word", "char"),
+    "word13+char13": ("word13", "char13"),
+}
+# classifier name -> (kind, regularisation C; for sgd: alpha)
+CLASSIFIER_SPECS = {
+    "linearsvc": ("linearsvc", 0.5),
+    "linearsvc_c0.2": ("linearsvc", 0.2),
+    "linearsvc_c1": ("linearsvc", 1.0),
+    "linearsvc_c2": ("linearsvc", 2.0),
+    "logreg": ("logreg", 50.0),
+    "logreg_c10": ("logreg", 10.0),
+    "logreg_c200": ("logreg", 200.0),
+    "sgd": ("sgd", 5e-5),
+}
+assert set(FEATURE_BLOCKS) == set(ALL_FEATURE_SETS) and set(CLASSIFIER_SPECS) == set(ALL_CLASSIFIERS)
 
 
 def drop_spaces(text: str) -> str:
@@ -35,36 +67,40 @@ class SegmentStep(BaseEstimator, TransformerMixin):
         return (self.segmenter or Segmenter()).join(X)
 
 
+def make_block(name: str, min_df: int = 1) -> TfidfVectorizer:
+    analyzer, ngrams = BLOCKS[name]
+    if analyzer == "word":
+        return TfidfVectorizer(token_pattern=WORD_PATTERN, lowercase=False, ngram_range=ngrams, sublinear_tf=True,
+                               min_df=min_df, dtype=np.float32)
+    return TfidfVectorizer(analyzer="char", preprocessor=drop_spaces, ngram_range=ngrams, sublinear_tf=True,
+                           min_df=min_df, lowercase=False, dtype=np.float32)
+
+
 def make_features(name: str, min_df: int = 1):
-    word = TfidfVectorizer(
-        token_pattern=WORD_PATTERN, lowercase=False, ngram_range=(1, 2), sublinear_tf=True, min_df=min_df,
-        dtype=np.float32,
-    )
-    if name == "word":
-        return word
-    if name == "word+char":
-        char = TfidfVectorizer(
-            analyzer="char", preprocessor=drop_spaces, ngram_range=(2, 3), sublinear_tf=True, min_df=min_df,
-            lowercase=False, dtype=np.float32,
-        )
-        return FeatureUnion([("word", word), ("char", char)])
-    raise ValueError(f"unknown feature set {name!r}; expected one of {FEATURE_SETS}")
+    """A feature set: one vectoriser, or a ``FeatureUnion`` of its blocks (named by block)."""
+    if name not in FEATURE_BLOCKS:
+        raise ValueError(f"unknown feature set {name!r}; expected one of {ALL_FEATURE_SETS}")
+    blocks = FEATURE_BLOCKS[name]
+    if len(blocks) == 1:
+        return make_block(blocks[0], min_df)
+    return FeatureUnion([(b, make_block(b, min_df)) for b in blocks])
 
 
 def make_classifier(name: str, random_state: int = 0, calibrate: bool = True, n_classes_min: int = 3):
     """A linear classifier; with ``calibrate`` wrapped in sigmoid calibration on internal
     folds (``ensemble=False``: one linear model on all data, so its weights explain it)."""
-    if name == "linearsvc":
-        base = LinearSVC(C=0.5, class_weight="balanced", random_state=random_state)
-    elif name == "logreg":
+    if name not in CLASSIFIER_SPECS:
+        raise ValueError(f"unknown classifier {name!r}; expected one of {ALL_CLASSIFIERS}")
+    kind, c = CLASSIFIER_SPECS[name]
+    if kind == "linearsvc":
+        base = LinearSVC(C=c, class_weight="balanced", random_state=random_state)
+    elif kind == "logreg":
         # probabilistic by itself: not wrapped in calibration (which would cost 4 fits)
-        return LogisticRegression(C=50.0, tol=1e-3, max_iter=500, class_weight="balanced")
-    elif name == "sgd":
-        base = SGDClassifier(
-            loss="modified_huber", alpha=5e-5, max_iter=50, tol=None, class_weight="balanced", random_state=random_state
-        )
+        return LogisticRegression(C=c, tol=1e-3, max_iter=500, class_weight="balanced")
     else:
-        raise ValueError(f"unknown classifier {name!r}; expected one of {CLASSIFIERS}")
+        base = SGDClassifier(
+            loss="modified_huber", alpha=c, max_iter=50, tol=None, class_weight="balanced", random_state=random_state
+        )
     if not calibrate:
         return base
     return CalibratedClassifierCV(base, method="sigmoid", cv=min(3, n_classes_min), ensemble=False)
@@ -78,6 +114,44 @@ def make_pipeline(features: str, classifier: str, segmenter: Segmenter | None, r
     steps.append(("features", make_features(features)))
     steps.append(("classifier", make_classifier(classifier, random_state, n_classes_min=n_classes_min)))
     return Pipeline(steps)
+
+
+def fit_shared(first: str, second: str, first_texts, second_texts):
+    """Fitted feature steps for two feature sets, shared where they can be.
+
+    ``second_texts`` must be a subset of ``first_texts`` (the tier's opinions are the
+    category's minus the off-topic texts). The same set gives one vectoriser for both;
+    a set whose blocks are all in the other gets the other's fitted blocks. Either way
+    everything is fitted on ``first_texts``, and features are computed once per batch."""
+    a, b = FEATURE_BLOCKS[first], FEATURE_BLOCKS[second]
+    if first == second:
+        shared = make_features(first).fit(first_texts)
+        return shared, shared
+    if set(b) <= set(a) and len(a) > 1:
+        union = make_features(first).fit(first_texts)
+        return union, _subset(union, b)
+    if set(a) <= set(b) and len(b) > 1:
+        union = make_features(second).fit(first_texts)
+        return _subset(union, a), union
+    return make_features(first).fit(first_texts), make_features(second).fit(second_texts)
+
+
+def _subset(union: FeatureUnion, blocks):
+    parts = dict(union.transformer_list)
+    if len(blocks) == 1:
+        return parts[blocks[0]]
+    return FeatureUnion([(b, parts[b]) for b in blocks])
+
+
+def as_float64(clf):
+    """Keep a fitted linear model's weights in float64 (logistic regression fitted on
+    float32 features keeps float32 ones): its scores are then computed in float64 on the
+    fast path too."""
+    for name in ("coef_", "intercept_"):
+        value = getattr(clf, name, None)
+        if isinstance(value, np.ndarray) and value.dtype == np.float32:
+            setattr(clf, name, value.astype(np.float64))
+    return clf
 
 
 def linear_weights(classifier) -> tuple[np.ndarray, np.ndarray]:

@@ -3,16 +3,17 @@ threshold chosen on cross-validation, and the routing that turns a prediction in
 assignment."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from .engine import Scores, explain_rows, packed_scores, sklearn_scores
 from .errors import InputError
-from .features import CLASSIFIERS, FEATURE_SETS, feature_names, linear_weights, make_pipeline
+from .names import CLASSIFIERS, FEATURE_SETS
+from .packed import PackedPipeline
 from .routing import route
 from .segment import Segmenter
-from .selection import choose_threshold, compare, metrics, restricted_argmax, review_stats
 from .taxonomy import Taxonomy
 
 OFFTOPIC = "_offtopic"  # background class of the category model; never a taxonomy code
@@ -46,11 +47,19 @@ class Prediction:
         return asdict(self)
 
 
+_FIELDS = tuple(f.name for f in fields(Prediction))
+
+
 class TriageModel:
     """Sort opinions into categories and routing tiers.
 
     Parameters are stored as given; what is learned ends in ``_``: ``category_pipeline_``,
     ``tier_pipeline_``, ``review_threshold_``, ``categories_``, ``tiers_``, ``report_``.
+
+    The two pipelines are scikit-learn ``Pipeline`` objects (segment -> features ->
+    classifier). A trained or loaded model also holds them packed (``triage.packed``):
+    predictions then run on numpy alone, the features are computed once for both
+    pipelines, and the scikit-learn objects are unpickled only when first asked for.
 
     feature_sets, classifiers: candidates compared by cross-validation (best macro-F1 wins).
     review_threshold: a float to fix it, or ``"auto"`` to choose it on out-of-fold
@@ -79,6 +88,8 @@ class TriageModel:
         """Train on labelled opinions. ``offtopic``: texts that belong to no category (greetings,
         canteen questions...); the category model learns them as a background class
         (``OFFTOPIC``), so that such text is flagged for review instead of forced into a class."""
+        from .selection import choose_threshold, compare, metrics, restricted_argmax, review_stats
+
         texts = list(texts)
         categories = np.asarray(categories, dtype=object)
         tiers = np.asarray(tiers, dtype=object)
@@ -93,7 +104,7 @@ class TriageModel:
             raise InputError(f"{len(empty)} training texts have no usable words, first at position {empty[0]}")
         offtopic = [t for t in offtopic if seg.tokens(t)]
         off_joined = seg.join(offtopic)
-        cat_texts, cat_joined = texts + offtopic, joined + off_joined
+        cat_joined = joined + off_joined
         cat_y = np.concatenate([categories, np.array([OFFTOPIC] * len(offtopic), dtype=object)])
         cat_labels = [c for c in self.taxonomy.category_codes if c in set(categories)]
         tier_labels = [t for t in self.taxonomy.tier_codes if t in set(tiers)]
@@ -103,10 +114,7 @@ class TriageModel:
         tier_table, tier_best, (tier_classes, tier_oof) = compare(
             joined, tiers, tier_labels, self.feature_sets, self.classifiers, **args)
 
-        self.category_pipeline_ = self._final(cat_best, cat_texts, cat_y)
-        self.tier_pipeline_ = self._final(tier_best, texts, tiers)
-        self.categories_ = list(self.category_pipeline_.classes_)
-        self.tiers_ = list(self.tier_pipeline_.classes_)
+        self._fit_final(seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers)
 
         n = len(texts)
         real = [i for i, c in enumerate(cat_classes) if c != OFFTOPIC]
@@ -140,16 +148,102 @@ class TriageModel:
         if unknown:
             raise InputError(f"unknown {what} codes {unknown}; the taxonomy has {list(allowed)}")
 
-    def _final(self, best, texts, y):
-        n_min = int(min(np.sum(y == label) for label in set(y)))
-        pipe = make_pipeline(best[0], best[1], self.segmenter or Segmenter(), self.random_state,
-                             n_classes_min=max(2, min(3, n_min)))
-        return pipe.fit(texts, y)
+    def _fit_final(self, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers):
+        """Fit the selected candidates on all data. The two models share their vectorisers
+        where their feature sets allow (fitted on all the category's texts, which include
+        the tier's), and are packed for prediction."""
+        from sklearn.pipeline import Pipeline
+
+        from .features import SegmentStep, as_float64, fit_shared, make_classifier
+        from .packed import pack_pair
+
+        cat_feats, tier_feats = fit_shared(cat_best[0], tier_best[0], cat_joined, joined)
+        step = SegmentStep(seg)
+        pipes = []
+        for feats, (_, clf_name), X_texts, y in ((cat_feats, cat_best, cat_joined, cat_y),
+                                                 (tier_feats, tier_best, joined, tiers)):
+            n_min = int(min(np.sum(y == label) for label in set(y)))
+            clf = make_classifier(clf_name, self.random_state, n_classes_min=max(2, min(3, n_min)))
+            clf = as_float64(clf.fit(feats.transform(X_texts), y))
+            pipes.append(Pipeline([("segment", step), ("features", feats), ("classifier", clf)]))
+        self.category_pipeline_, self.tier_pipeline_ = pack_pair(*pipes)
+        self._pipes = {"category": pipes[0], "tier": pipes[1]}  # already in memory: no need to unpack
+        self.categories_ = list(pipes[0].classes_)
+        self.tiers_ = list(pipes[1].classes_)
+
+    # ----------------------------------------------------------------------- pipelines
+    @property
+    def category_pipeline_(self):
+        return self._pipeline("category")
+
+    @category_pipeline_.setter
+    def category_pipeline_(self, value):
+        self._set_pipeline("category", value)
+
+    @property
+    def tier_pipeline_(self):
+        return self._pipeline("tier")
+
+    @tier_pipeline_.setter
+    def tier_pipeline_(self, value):
+        self._set_pipeline("tier", value)
+
+    def _pipeline(self, part):
+        pipe = self.__dict__.get("_pipes", {}).get(part)
+        if pipe is None:
+            pack = self.__dict__.get("_packs", {}).get(part)
+            if pack is None:
+                raise AttributeError(f"{part}_pipeline_")
+            pipe = self.__dict__.setdefault("_pipes", {})[part] = pack.unpack()
+        return pipe
+
+    def _set_pipeline(self, part, value):
+        """A scikit-learn pipeline, or a ``PackedPipeline`` (what a model file holds)."""
+        packs, pipes = self.__dict__.setdefault("_packs", {}), self.__dict__.setdefault("_pipes", {})
+        packed = isinstance(value, PackedPipeline)
+        packs[part], pipes[part] = (value, None) if packed else (None, value)
+        self.__dict__.pop("_seg", None)
+
+    def _has(self, part) -> bool:
+        return any(self.__dict__.get(k, {}).get(part) is not None for k in ("_packs", "_pipes"))
+
+    def _payload(self) -> dict:
+        """What a model file stores: both pipelines packed (packed now if they were given as
+        scikit-learn pipelines and can be), else as they are."""
+        from .packed import pack_pair
+
+        packs = self.__dict__.get("_packs", {})
+        if packs.get("category") is None or packs.get("tier") is None:
+            packs = dict(zip(("category", "tier"), pack_pair(self.category_pipeline_, self.tier_pipeline_)))
+        return packs
 
     # ------------------------------------------------------------------------- predict
     def _check_fitted(self):
-        if not hasattr(self, "category_pipeline_"):
+        if not (self._has("category") and self._has("tier")):
             raise InputError("this TriageModel is not trained yet: call fit() or TriageModel.load()")
+
+    def _segmenter(self) -> Segmenter:
+        seg = self.__dict__.get("_seg")
+        if seg is None:
+            pack = self.__dict__.get("_packs", {}).get("category")
+            seg = pack.segmenter if pack is not None else self.category_pipeline_.named_steps["segment"].segmenter
+            seg = self.__dict__["_seg"] = seg or Segmenter()
+        return seg
+
+    def _scores(self, joined: list[str]) -> Scores:
+        packs = self.__dict__.get("_packs", {})
+        cat, tier = packs.get("category"), packs.get("tier")
+        if cat is not None and tier is not None and cat.fast and tier.fast:
+            return packed_scores(cat, tier, joined)
+        return sklearn_scores(self.category_pipeline_, self.tier_pipeline_, joined)
+
+    def warm_up(self) -> "TriageModel":
+        """Load the segmenter's dictionaries and the lookup tables now rather than on the
+        first request (a service calls this before it says it is ready)."""
+        self._check_fitted()
+        self._segmenter().warm_up()
+        self.predict_columns(["胶合板厂的留抵退税还没到账"], [None], [None])
+        return self
 
     def predict(self, texts, intake_dates=None, deputies=None):
         """One text gives one ``Prediction``; a list gives a list, in the same order.
@@ -174,93 +268,76 @@ class TriageModel:
         return value
 
     def predict_batch(self, texts: list, intake_dates: list, deputies: list) -> list[Prediction]:
+        cols = self.predict_columns(texts, intake_dates, deputies)
+        return [Prediction(*row) for row in zip(*(cols[f] for f in _FIELDS))]
+
+    def predict_columns(self, texts: list, intake_dates: list, deputies: list) -> dict[str, list]:
+        """Like ``predict_batch``, as columns: the ``Prediction`` field names, each mapped to
+        one value per text (what a table writer wants, without a Prediction per row)."""
         self._check_fitted()
-        seg_step = self.category_pipeline_.named_steps["segment"]
-        joined = seg_step.transform(texts)  # segment once, use for both pipelines
+        n = len(texts)
+        joined = self._segmenter().join(texts)
         usable = [i for i, j in enumerate(joined) if j]
-        results: list[Prediction | None] = [None] * len(texts)
+        cols = {
+            "category": [None] * n, "category_probability": [0.0] * n, "tier": [None] * n,
+            "tier_probability": [0.0] * n, "alternatives": [[] for _ in range(n)], "needs_review": [True] * n,
+            "review_reason": [None] * n, "lead_agency": [None] * n, "lead_agency_en": [None] * n,
+            "deadline_days": [None] * n, "deadline": [None] * n,
+            "deputy": [(str(d).strip() or None) if d is not None else None for d in deputies],
+            "explanation": [[] for _ in range(n)],
+        }
         if usable:
-            sub = [joined[i] for i in usable]
-            cat_X = self.category_pipeline_[1:-1].transform(sub)
-            cat_p = self.category_pipeline_[-1].predict_proba(cat_X)
-            tier_p = self.tier_pipeline_[1:].predict_proba(sub)
-            known = np.asarray((cat_X != 0).sum(axis=1)).ravel() > 0
-            word_known = self._word_hits(cat_X)
-            real = self._real_columns()
-            best_real = real[np.argmax(cat_p[:, real], axis=1)]
-            explanations = self._explain_rows(cat_X, best_real) if self.n_terms else None
-            for k, i in enumerate(usable):
-                results[i] = self._one(cat_p[k], tier_p[k], bool(known[k] and word_known[k]),
-                                       explanations[k] if explanations else [], intake_dates[i], deputies[i])
-        for i, j in enumerate(joined):
-            if results[i] is None:
-                reason = "empty_text" if not str(texts[i] or "").strip() else "no_usable_words"
-                results[i] = self._unusable(reason, deputies[i])
-        return results
+            self._fill(cols, usable, self._scores([joined[i] for i in usable]), intake_dates, deputies)
+        usable_set = set(usable)
+        for i in range(n):
+            if i not in usable_set:
+                cols["review_reason"][i] = "empty_text" if not str(texts[i] or "").strip() else "no_usable_words"
+        return cols
 
-    def _word_hits(self, X) -> np.ndarray:
-        """Per row: does any *word* feature (not only character n-grams) fire?"""
-        feats = self.category_pipeline_.named_steps["features"]
-        if hasattr(feats, "transformer_list"):
-            n_word = len(feats.transformer_list[0][1].vocabulary_)
-            X = X[:, :n_word]
-        return np.asarray((X != 0).sum(axis=1)).ravel() > 0
-
-    def _one(self, cp, tp, known, explanation, intake_date, deputy) -> Prediction:
+    def _fill(self, cols, usable, sc: Scores, intake_dates, deputies):
+        cats, tiers = np.asarray(self.categories_, dtype=object), np.asarray(self.tiers_, dtype=object)
+        cp, tp = sc.category, sc.tier
+        m = len(usable)
         real = self._real_columns()
-        order = real[np.argsort(-cp[real], kind="stable")]
-        cat = self.categories_[order[0]]
-        tier = self.tiers_[int(np.argmax(tp))]
-        p = float(cp[order[0]])
-        alternatives = [{"category": self.categories_[j], "probability": round(float(cp[j]), 4)}
-                        for j in order[1:1 + self.n_alternatives]]
-        if not known:
-            reason = "no_known_terms"
-        elif self.categories_[int(np.argmax(cp))] == OFFTOPIC:
-            reason = "off_topic"
-        elif p < self.review_threshold_:
-            reason = "low_confidence"
-        else:
-            reason = None
-        r = route(self.taxonomy, cat, tier, intake_date, deputy)
-        return Prediction(cat, round(p, 4), tier, round(float(tp.max()), 4), alternatives, reason is not None,
-                          reason, r.lead_agency, r.lead_agency_en, r.deadline_days, r.deadline, r.deputy, explanation)
+        order = real[np.argsort(-cp[:, real], axis=1, kind="stable")]
+        top = order[:, 0]
+        p = cp[np.arange(m), top]
+        tier_idx = np.argmax(tp, axis=1)
+        tier_p = tp[np.arange(m), tier_idx]
+        known = sc.known()
+        off = cats[np.argmax(cp, axis=1)] == OFFTOPIC
+        reasons = np.where(~known, "no_known_terms", np.where(off, "off_topic", np.where(
+            p < self.review_threshold_, "low_confidence", ""))).tolist()
+        explanations = (explain_rows(sc.X, sc.weights(), sc.names(), top, self.n_terms) if self.n_terms
+                        else [[] for _ in range(m)])
+        alt = order[:, 1:1 + self.n_alternatives]
+        alt_p = cp[np.arange(m)[:, None], alt].tolist()
+        alt_c = cats[alt].tolist()
+        cat_l, tier_l = cats[top].tolist(), tiers[tier_idx].tolist()
+        p_l, tier_p_l = p.tolist(), tier_p.tolist()
+        routes = {}
+        for k, i in enumerate(usable):
+            cat, tier, date, dep = cat_l[k], tier_l[k], intake_dates[i], deputies[i]
+            try:
+                key = (cat, tier, date, dep)
+                r = routes.get(key)
+            except TypeError:  # an unhashable date: no cache
+                key, r = None, None
+            if r is None:
+                r = route(self.taxonomy, cat, tier, date, dep)
+                if key is not None:
+                    routes[key] = r
+            cols["category"][i], cols["tier"][i] = cat, tier
+            cols["category_probability"][i], cols["tier_probability"][i] = round(p_l[k], 4), round(tier_p_l[k], 4)
+            cols["alternatives"][i] = [{"category": c, "probability": round(q, 4)} for c, q in zip(alt_c[k], alt_p[k])]
+            cols["needs_review"][i] = bool(reasons[k])
+            cols["review_reason"][i] = reasons[k] or None
+            cols["lead_agency"][i], cols["lead_agency_en"][i] = r.lead_agency, r.lead_agency_en
+            cols["deadline_days"][i], cols["deadline"][i], cols["deputy"][i] = r.deadline_days, r.deadline, r.deputy
+            cols["explanation"][i] = explanations[k]
 
     def _real_columns(self) -> np.ndarray:
         return np.array([i for i, c in enumerate(self.categories_) if c != OFFTOPIC])
-
-    def _unusable(self, reason, deputy) -> Prediction:
-        dep = (str(deputy).strip() or None) if deputy is not None else None
-        return Prediction(None, 0.0, None, 0.0, [], True, reason, None, None, None, None, dep, [])
-
-    # ------------------------------------------------------------------------- explain
-    def _explain_rows(self, X, class_idx) -> list[list[dict]]:
-        clf = self.category_pipeline_.named_steps["classifier"]
-        classes, W = linear_weights(clf)
-        names = self._feature_names()
-        X = X.tocsr()
-        out = []
-        for r in range(X.shape[0]):
-            start, end = X.indptr[r], X.indptr[r + 1]
-            cols, vals = X.indices[start:end], X.data[start:end]
-            contrib = vals * W[class_idx[r], cols]
-            top = np.argsort(-contrib)[: self.n_terms * 2]
-            terms, seen = [], set()
-            for t in top:
-                if contrib[t] <= 0 or len(terms) >= self.n_terms:
-                    break
-                name = names[cols[t]]
-                if name in seen:
-                    continue
-                seen.add(name)
-                terms.append({"term": name, "weight": round(float(contrib[t]), 4)})
-            out.append(terms)
-        return out
-
-    def _feature_names(self):
-        if getattr(self, "_names_cache", None) is None:
-            self._names_cache = feature_names(self.category_pipeline_)
-        return self._names_cache
 
     def explain(self, text: str) -> list[dict]:
         """The terms of ``text`` that pushed its predicted category most, with their weights."""
@@ -268,7 +345,10 @@ class TriageModel:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_names_cache", None)
+        state.pop("_seg", None)
+        packs = state.get("_packs", {})
+        # a packed pipeline's scikit-learn objects are in its blob: do not pickle them twice
+        state["_pipes"] = {k: (None if packs.get(k) is not None else v) for k, v in state.get("_pipes", {}).items()}
         return state
 
     # ------------------------------------------------------------------------- persist

@@ -1,0 +1,87 @@
+"""The station API: a thin FastAPI door over the ``triage`` library.
+
+``create_app(settings)`` builds the application; ``triage serve`` runs
+``create_app_from_env`` (settings from the TRIAGE_ environment variables) under uvicorn.
+The model is loaded and warmed up (jieba, the user dictionary, one test prediction) in a
+background thread at start-up: /healthz answers at once, /readyz only once the model is in.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from triage.holder import ModelHolder
+
+from . import errors
+from .middleware import RequestGuard
+from .routes import build_router
+from .settings import Settings, get_settings
+from .suggestions import build_suggestions_router
+
+log = logging.getLogger("service")
+
+DESCRIPTION = """\
+Triage the opinions a deputy liaison station collects from wood-processing enterprises: category
+(tax, financing, branding, technology, infrastructure), routing tier (现场办 on_site, 分级转 transfer,
+重点提 key), lead agency and deadline.
+
+为人大代表联络站收集的企业意见给出分类（税收、融资、品牌、技术、基础设施）、交办层级（现场办、分级转、重点提）、
+主办单位和办理期限。
+
+**Authentication / 认证.** Every `/v1` route needs a key in the `X-API-Key` header (one per station tool,
+from `TRIAGE_API_KEYS`); `/v1/admin/reload` needs an admin key (`TRIAGE_ADMIN_KEYS`). `/healthz`, `/readyz`
+and these docs are open: they hold no opinion data. 所有 `/v1` 接口需在 `X-API-Key` 请求头中提供密钥；重新加载需管理员密钥；
+健康检查与本文档无需密钥（不含任何意见数据）。
+
+**Errors / 错误.** Every error has one shape / 所有错误格式统一:
+`{"error": {"code": "too_long", "message": "items[2].text: at most 5000 characters, found 5210",
+"field": "items[2].text", "limit": 5000, "details": [...]}}`.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("station-triage")
+    except PackageNotFoundError:
+        return "0"
+
+
+def create_app(settings: Settings | None = None, holder: ModelHolder | None = None) -> FastAPI:
+    """Build the application. Refuses (``InputError``) to build without any key unless
+    ``settings.insecure_dev``. ``holder``: an already loaded model holder (tests); by default
+    one is made for ``settings.model_dir`` and loaded in the background at start-up."""
+    settings = settings or get_settings()
+    settings.check_startup()
+    holder = holder or ModelHolder(settings.model_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if not settings.auth_enabled:
+            log.warning("INSECURE DEV MODE: no API key configured, every route is open (listening on %s)",
+                        settings.host)
+        if not holder.ready and not holder.loading:
+            holder.load_in_background()
+        follower = holder.follow(settings.reload_signal) if settings.reload_signal else None
+        yield
+        if follower is not None:
+            follower.stop.set()
+
+    docs = settings.docs
+    app = FastAPI(title="Liaison station triage API / 联络站意见分类接口", version=_version(), description=DESCRIPTION,
+                  lifespan=lifespan, docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
+                  openapi_url="/openapi.json" if docs else None)
+    app.state.settings = settings
+    app.state.holder = holder
+    errors.install(app)
+    app.include_router(build_router(settings))
+    app.include_router(build_suggestions_router())
+    app.add_middleware(RequestGuard, limit=settings.body_limit)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory ``triage serve`` gives uvicorn (each worker process calls it)."""
+    return create_app(get_settings())

@@ -1,0 +1,455 @@
+"""Fitted pipelines packed for fast loading and prediction without scikit-learn.
+
+A model file holds, for the category and for the tier, a ``PackedPipeline``: the fitted
+scikit-learn pipeline pickled into bytes (unpickled only when someone asks for it: that
+is what imports scikit-learn, which takes seconds), and the same model as plain numpy
+arrays that predict on their own:
+
+* ``PackedFeatures``: the TF-IDF vectorisers (word and character n-grams), as sorted
+  integer keys of their n-grams, so a whole batch is counted with numpy instead of a
+  Python loop per text; the result is bit for bit what the vectorisers give
+  (``tests/test_packed.py``).
+* ``PackedLinear``: the linear classifier's weights and intercepts, and how its scores
+  become probabilities (sigmoid calibration, softmax or logistic).
+
+The category and the tier models share one ``PackedFeatures`` when they share their
+vectorisers, so features are computed once per batch.
+
+This module imports numpy only. ``pack`` inspects fitted scikit-learn objects by their
+attributes and refuses (returns None) anything it does not reproduce exactly; the model
+then predicts through scikit-learn.
+"""
+from __future__ import annotations
+
+import pickle
+from itertools import chain, repeat
+
+import numpy as np
+
+_SEP = "\n"  # between the terms of a vocabulary (no term holds white space)
+_CP_BITS = 21  # a code point fits in 21 bits, so up to three characters fit in one int64 key
+WORD_PATTERN = r"(?u)\S+"
+
+
+class CSR:
+    """Rows of a sparse matrix: ``indptr``, ``indices`` (columns, sorted within a row), ``data``."""
+
+    __slots__ = ("indptr", "indices", "data", "shape")
+
+    def __init__(self, indptr, indices, data, shape):
+        self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
+
+    @property
+    def rows(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def row_nnz(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Per row, how many stored values fall in columns [lo, hi)."""
+        hi = self.shape[1] if hi is None else hi
+        inside = (self.indices >= lo) & (self.indices < hi)
+        return np.bincount(self.rows[inside], minlength=self.shape[0])
+
+
+_GOLDEN = np.int64(0x9E3779B97F4A7C15 - (1 << 64))  # 2**64 / golden ratio, as a signed int64
+
+
+class _Table:
+    """A hash table from int64 keys (>= 0) to columns, as two numpy arrays (open addressing,
+    linear probing), looked up for a whole array of keys at once."""
+
+    def __init__(self, keys, cols):
+        keys = np.asarray(keys, dtype=np.int64)
+        self.bits = max(4, int(2 * max(len(keys), 1) - 1).bit_length())
+        size = 1 << self.bits
+        self.keys = np.full(size, -1, dtype=np.int64)
+        self.cols = np.zeros(size, dtype=np.int32)
+        self.max_probe = 0
+        with np.errstate(over="ignore"):
+            hashes = self._hash(keys).tolist()
+        for key, col, h in zip(keys.tolist(), np.asarray(cols).tolist(), hashes):
+            probe = 0
+            while self.keys[h] != -1:
+                if self.keys[h] == key:
+                    raise ValueError("duplicate key")
+                h = (h + 1) & (size - 1)
+                probe += 1
+            self.keys[h], self.cols[h] = key, col
+            self.max_probe = max(self.max_probe, probe)
+
+    def _hash(self, keys):
+        # Fibonacci hashing: the top bits of key * 2**64/phi (int64 products wrap around)
+        return ((keys * _GOLDEN).view(np.uint64) >> np.uint64(64 - self.bits)).view(np.int64)
+
+    def find(self, query: np.ndarray):
+        """(columns of the keys found, boolean mask of which were found)."""
+        pos = self._hash(query)
+        k = self.keys[pos]
+        found = k == query
+        cols = self.cols[pos]
+        pending = np.flatnonzero(~found & (k != -1))  # collided: probe on
+        mask = (1 << self.bits) - 1
+        for _ in range(self.max_probe):
+            if not len(pending):
+                break
+            pos[pending] = (pos[pending] + 1) & mask
+            k = self.keys[pos[pending]]
+            hit = k == query[pending]
+            found[pending[hit]] = True
+            cols[pending[hit]] = self.cols[pos[pending[hit]]]
+            pending = pending[~hit & (k != -1)]
+        return cols[found].astype(np.int64), found
+
+
+class _Block:
+    """One TF-IDF vectoriser: ``kind`` "word" (tokens split on spaces) or "char" (characters
+    of the text with its spaces removed), n-grams ``lo``..``hi``."""
+
+    def __init__(self, kind, lo, hi, terms, idf, sublinear_tf, norm, dtype):
+        self.kind, self.lo, self.hi = kind, int(lo), int(hi)
+        self.n_features = len(terms)
+        self.terms = _SEP.join(terms)
+        self.idf = None if idf is None else np.asarray(idf)
+        self.sublinear_tf, self.norm, self.dtype = bool(sublinear_tf), norm, np.dtype(dtype)
+        self.tables = {}  # n -> _Table of the n-grams' integer keys
+        if kind == "word":
+            grams = [t.split(" ") for t in terms]
+            tokens = sorted(set(chain.from_iterable(grams)))
+            self.tokens = _SEP.join(tokens)
+            ids = {t: i for i, t in enumerate(tokens)}
+            base = len(tokens) + 1
+            if base ** self.hi >= 2 ** 63:
+                raise ValueError("too many tokens for integer n-gram keys")
+            for n in range(self.lo, self.hi + 1):
+                sel = [(i, g) for i, g in enumerate(grams) if len(g) == n]
+                keys = np.array([_word_key([ids[t] for t in g], base) for _, g in sel], dtype=np.int64)
+                self.tables[n] = _Table(keys, [i for i, _ in sel])
+        else:
+            if self.hi > 3:
+                raise ValueError("character n-grams longer than 3 do not fit integer keys")
+            for n in range(self.lo, self.hi + 1):
+                sel = [(i, t) for i, t in enumerate(terms) if len(t) == n]
+                keys = np.array([_char_key(t) for _, t in sel], dtype=np.int64)
+                self.tables[n] = _Table(keys, [i for i, _ in sel])
+        self._ids = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_ids"] = None
+        return state
+
+    def names(self) -> list[str]:
+        return self.terms.split(_SEP) if self.n_features else []
+
+    def token_ids(self) -> dict:
+        if self._ids is None:
+            tokens = self.tokens.split(_SEP) if self.tokens else []
+            self._ids = dict(zip(tokens, range(len(tokens))))
+        return self._ids
+
+    def count(self, docs: list[str]):
+        """(row, column) of every n-gram of the vocabulary found in ``docs``, one per occurrence."""
+        if self.kind == "word":
+            split = [d.split() for d in docs]
+            lens = np.fromiter(map(len, split), dtype=np.int64, count=len(docs))
+            ids = self.token_ids()
+            units = np.fromiter(map(ids.get, chain.from_iterable(split), repeat(-1)), dtype=np.int64,
+                                count=int(lens.sum()))
+            base = len(ids) + 1
+        else:
+            text = [d.replace(" ", "") for d in docs]
+            lens = np.fromiter(map(len, text), dtype=np.int64, count=len(docs))
+            units = np.frombuffer("".join(text).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+        total = len(units)
+        ends = np.cumsum(lens)
+        row_of = np.repeat(np.arange(len(docs)), lens)
+        rows, cols = [], []
+        for n, table in self.tables.items():
+            m = total - n + 1
+            if m <= 0:
+                continue
+            valid = np.arange(m) + n <= ends[row_of[:m]]
+            if self.kind == "word":
+                key = units[:m].copy()
+                ok = key >= 0
+                for k in range(1, n):
+                    nxt = units[k:k + m]
+                    ok &= nxt >= 0
+                    key = key * base + nxt
+                valid &= ok
+            else:
+                key = units[:m].copy()
+                for k in range(1, n):
+                    key = (key << _CP_BITS) | units[k:k + m]
+            where = np.flatnonzero(valid)
+            found_cols, found = table.find(key[where])
+            rows.append(row_of[where[found]])
+            cols.append(found_cols)
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(rows), np.concatenate(cols)
+
+
+def _word_key(ids, base):
+    key = 0
+    for i in ids:
+        key = key * base + i
+    return key
+
+
+def _char_key(term):
+    key = 0
+    for ch in term:
+        key = (key << _CP_BITS) | ord(ch)
+    return key
+
+
+class PackedFeatures:
+    """The TF-IDF feature union as arrays; ``transform(joined_texts) -> CSR`` (float32/64 as fitted)."""
+
+    def __init__(self, blocks: list[_Block]):
+        self.blocks = blocks
+        self.offsets = np.cumsum([0] + [b.n_features for b in blocks])
+        self.n_features = int(self.offsets[-1])
+        self._names = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_names"] = None
+        return state
+
+    @property
+    def n_word(self) -> int:
+        """Columns of the leading word block (the rest are character n-grams)."""
+        return self.blocks[0].n_features if self.blocks and self.blocks[0].kind == "word" else 0
+
+    def names(self) -> np.ndarray:
+        if self._names is None:
+            self._names = np.array([n for b in self.blocks for n in b.names()], dtype=object)
+        return self._names
+
+    def transform(self, docs: list[str]) -> CSR:
+        n = len(docs)
+        parts = []
+        for b, off in zip(self.blocks, self.offsets):
+            rows, cols = b.count(docs)
+            parts.append((rows, cols + off))
+        rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+        key, counts = np.unique(rows * self.n_features + cols, return_counts=True)
+        rows, cols = key // self.n_features, key % self.n_features
+        data = np.empty(len(key), dtype=self.blocks[0].dtype if self.blocks else np.float64)
+        for i, b in enumerate(self.blocks):
+            sel = (cols >= self.offsets[i]) & (cols < self.offsets[i + 1])
+            data[sel] = self._weigh(b, rows[sel], cols[sel] - self.offsets[i], counts[sel], n)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return CSR(indptr, cols, data, (n, self.n_features))
+
+    @staticmethod
+    def _weigh(b: _Block, rows, cols, counts, n):
+        """What ``TfidfTransformer`` does to counts, operation for operation."""
+        data = counts.astype(b.dtype)
+        if b.sublinear_tf:
+            np.log(data, out=data)
+            data += 1.0
+        if b.idf is not None:
+            data *= b.idf[cols]
+        if b.norm == "l2":
+            sq = (data * data).astype(np.float64)
+            norms = np.sqrt(np.bincount(rows, weights=sq, minlength=n))
+            norms[norms == 0.0] = 1.0
+            data = (data.astype(np.float64) / norms[rows]).astype(b.dtype)
+        return data
+
+
+class PackedLinear:
+    """A linear classifier: ``scores = X @ weights + intercept``, then ``link``:
+    "sigmoid" (sklearn's sigmoid calibration, one-vs-rest, normalised), "softmax" or
+    "logistic" (binary)."""
+
+    def __init__(self, classes, coef, intercept, link, a=None, b=None):
+        self.classes_ = np.asarray(classes)
+        coef = np.asarray(coef)
+        self.coef = np.ascontiguousarray(coef)  # (n_outputs, n_features), in the fitted dtype
+        self.intercept = np.asarray(intercept, dtype=coef.dtype).ravel()
+        self.link, self.a, self.b = link, a, b
+
+    def class_weights(self) -> np.ndarray:
+        """(n_classes, n_features): a binary model's single row expanded into two."""
+        w = self.coef
+        if w.shape[0] == 1 and len(self.classes_) == 2:
+            w = np.vstack([-w[0], w[0]])
+        return w
+
+    def decision(self, X: CSR) -> np.ndarray:
+        """``X @ coef.T + intercept``, summed along each row in order and in the weights'
+        dtype, as scipy's sparse product does (so the result is the same to the last bit)."""
+        n, k = X.shape[0], self.coef.shape[0]
+        dtype = np.result_type(X.data.dtype, self.coef.dtype)
+        out = np.zeros((n, k), dtype=dtype)
+        if dtype == np.float64:  # bincount adds its weights in order, in float64
+            rows, data = X.rows, X.data.astype(np.float64)
+            for c in range(k):
+                out[:, c] = np.bincount(rows, weights=data * self.coef[c][X.indices], minlength=n)
+        else:  # float32 throughout: add the j-th value of every row at once, j = 0, 1, ...
+            start, length = X.indptr[:-1], np.diff(X.indptr)
+            order = np.argsort(-length, kind="stable")
+            active = np.cumsum(np.bincount(length, minlength=int(length.max(initial=0)) + 1)[::-1])[::-1]
+            for j in range(int(length.max(initial=0))):
+                rows = order[:active[j + 1]]
+                pos = start[rows] + j
+                cols = X.indices[pos]
+                out[rows] += X.data[pos, None].astype(dtype) * self.coef[:, cols].T.astype(dtype, copy=False)
+        out += self.intercept
+        return out
+
+    def predict_proba(self, X: CSR) -> np.ndarray:
+        d = self.decision(X)
+        n_classes = len(self.classes_)
+        if self.link == "sigmoid":
+            p = np.zeros((d.shape[0], n_classes))
+            cols = [1] if n_classes == 2 else range(n_classes)
+            for j, c in enumerate(cols):
+                p[:, c] = 1.0 / (1.0 + np.exp(self.a[j] * d[:, j] + self.b[j]))
+            if n_classes == 2:
+                p[:, 0] = 1.0 - p[:, 1]
+            else:
+                s = p.sum(axis=1)[:, None]
+                p = np.divide(p, s, out=np.full_like(p, 1 / n_classes), where=s != 0)
+            p[(1.0 < p) & (p <= 1.0 + 1e-5)] = 1.0
+            return p
+        if self.link == "softmax":  # sklearn.utils.extmath.softmax
+            d -= d.max(axis=1).reshape((-1, 1))
+            np.exp(d, out=d)
+            d /= d.sum(axis=1).reshape((-1, 1))
+            return d
+        if self.link == "logistic":
+            p = 1.0 / (1.0 + np.exp(-d[:, 0]))
+            return np.stack([1 - p, p], axis=1)
+        raise ValueError(f"unknown link {self.link!r}")
+
+
+class PackedPipeline:
+    """A fitted pipeline (segment -> features -> classifier) in packed form; see the module docstring."""
+
+    def __init__(self, pipeline, segmenter, features: PackedFeatures | None, linear: PackedLinear | None):
+        self.classes_ = list(pipeline.classes_)
+        self.blob = pickle.dumps(pipeline, protocol=pickle.HIGHEST_PROTOCOL)
+        self.segmenter = segmenter
+        self.features = features
+        self.linear = linear
+
+    @property
+    def fast(self) -> bool:
+        return self.features is not None and self.linear is not None
+
+    def unpack(self):
+        """The scikit-learn pipeline (imports scikit-learn)."""
+        return pickle.loads(self.blob)
+
+
+# ----------------------------------------------------------------------------- packing
+def _pack_vectorizer(v) -> _Block | None:
+    name = type(v).__name__
+    if name != "TfidfVectorizer" or v.binary or v.stop_words is not None or v.strip_accents is not None \
+            or v.lowercase or v.tokenizer is not None or v.norm not in ("l2", None) or not v.use_idf:
+        return None
+    if v.analyzer == "word" and v.preprocessor is None and v.token_pattern == WORD_PATTERN:
+        kind = "word"
+    elif v.analyzer == "char" and getattr(v.preprocessor, "__name__", "") == "drop_spaces":
+        kind = "char"
+    else:
+        return None
+    vocab = v.vocabulary_
+    terms = [None] * len(vocab)
+    for term, col in vocab.items():
+        terms[col] = term
+    if any(t is None or _SEP in t or (kind == "char" and " " in t) for t in terms):
+        return None
+    lo, hi = v.ngram_range
+    try:
+        return _Block(kind, lo, hi, terms, v.idf_, v.sublinear_tf, v.norm, v.dtype)
+    except ValueError:
+        return None
+
+
+def pack_features(features) -> PackedFeatures | None:
+    """A fitted ``TfidfVectorizer`` or ``FeatureUnion`` of them, packed (None if not supported)."""
+    if type(features).__name__ == "FeatureUnion":
+        if features.transformer_weights:
+            return None
+        parts = [t for _, t in features.transformer_list]
+    else:
+        parts = [features]
+    blocks = [_pack_vectorizer(p) for p in parts]
+    if not blocks or any(b is None for b in blocks):
+        return None
+    return PackedFeatures(blocks)
+
+
+def pack_linear(clf, n_features: int, columns: np.ndarray | None = None) -> PackedLinear | None:
+    """A fitted classifier packed; ``columns``: where its features sit in a wider feature
+    space of ``n_features`` columns (its weights are spread there, zero elsewhere)."""
+    name = type(clf).__name__
+    if name == "CalibratedClassifierCV":
+        if len(clf.calibrated_classifiers_) != 1 or clf.method != "sigmoid":
+            return None
+        cal = clf.calibrated_classifiers_[0]
+        est = cal.estimator
+        if type(est).__name__ not in ("LinearSVC", "SGDClassifier") or list(est.classes_) != list(clf.classes_):
+            return None
+        a = np.array([c.a_ for c in cal.calibrators], dtype=np.float64)
+        b = np.array([c.b_ for c in cal.calibrators], dtype=np.float64)
+        coef, intercept, link = est.coef_, est.intercept_, "sigmoid"
+    elif name == "LogisticRegression":
+        coef, intercept, a, b = clf.coef_, clf.intercept_, None, None
+        link = "logistic" if len(clf.classes_) == 2 else "softmax"
+    else:
+        return None
+    coef = np.asarray(coef)
+    if columns is not None:
+        wide = np.zeros((coef.shape[0], n_features), dtype=coef.dtype)
+        wide[:, columns] = coef
+        coef = wide
+    if coef.shape[1] != n_features:
+        return None
+    return PackedLinear(clf.classes_, coef, intercept, link, a, b)
+
+
+def pack_pair(category, tier) -> tuple[PackedPipeline, PackedPipeline]:
+    """Pack the category and tier pipelines; when the tier's vectoriser is the category's
+    (or one of the vectorisers of the category's feature union, or the other way round),
+    both share one ``PackedFeatures`` so that features are computed once."""
+    cf, tf = category.named_steps["features"], tier.named_steps["features"]
+    seg = category.named_steps["segment"].segmenter
+    cat_cols = tier_cols = None
+    if cf is tf:
+        wide = cf
+    elif _part_of(tf, cf) is not None:
+        wide, tier_cols = cf, _part_of(tf, cf)
+    elif _part_of(cf, tf) is not None:
+        wide, cat_cols = tf, _part_of(cf, tf)
+    else:
+        wide = None
+    if wide is not None:
+        shared = pack_features(wide)
+        cat_f = tier_f = shared
+    else:
+        cat_f, tier_f = pack_features(cf), pack_features(tf)
+    cat_l = pack_linear(category.named_steps["classifier"], cat_f.n_features, cat_cols) if cat_f else None
+    tier_l = pack_linear(tier.named_steps["classifier"], tier_f.n_features, tier_cols) if tier_f else None
+    return (PackedPipeline(category, seg, cat_f, cat_l),
+            PackedPipeline(tier, tier.named_steps["segment"].segmenter, tier_f, tier_l))
+
+
+def _part_of(part, union):
+    """The columns of ``part`` inside ``union`` if it is one of the union's vectorisers, else None."""
+    if type(union).__name__ != "FeatureUnion":
+        return None
+    start = 0
+    for _, t in union.transformer_list:
+        width = len(t.vocabulary_)
+        if t is part:
+            return np.arange(start, start + width)
+        start += width
+    return None

@@ -1,0 +1,139 @@
+"""Confirmed problems from the deputies' filled-in screening workbook (``triage screen``,
+``triage.workbook``): one row per opinion, grouped by candidate problem, on one sheet per
+category plus the review sheet; the deputies fill in ``decision`` (keep 保留 / merge 合并 /
+drop 删除), ``merge_into``, ``confirmed_category`` and ``confirmed_tier``.
+
+A problem is confirmed when at least one of its opinions is kept or merged into it. Its
+text is that of its first kept opinion (the sheet lists a problem's opinions from its
+representative on), its category and tier the deputies' confirmed ones (else the predicted
+category and the suggested tier), its enterprises and opinion ids those of every opinion
+kept in it or merged into it. A kept opinion outside any problem (review sheet) becomes a
+problem of its own, named by its record id. Opinions listed on two sheets count once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..io import _FORMULA_START
+from .problems import ConfirmedProblem, ProblemSet
+
+
+def _fmt():
+    from .. import workbook  # the screening engineer's format: column keys and sheet names
+
+    return workbook
+
+
+def _keys(header) -> list[str | None]:
+    return [_fmt().header_key(c) for c in header]
+
+
+def is_screening_workbook(path: str | Path) -> bool:
+    """True for an .xlsx whose sheets have the screening workbook's columns."""
+    if Path(path).suffix.lower() != ".xlsx":
+        return False
+    for _title, keys, _rows in _sheets(path):
+        if {"record_id", "problem_id", "decision"} <= set(keys):
+            return True
+    return False
+
+
+def _sheets(path):
+    import zipfile
+
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: expected an Excel .xlsx workbook, found an unreadable file ({type(exc).__name__})") from None
+    try:
+        out = []
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                continue
+            out.append((ws.title, _keys(header), [list(r) for r in rows]))
+        return out
+    finally:
+        wb.close()
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _unescaped(value) -> str:
+    """The text as the deputies see it: the workbook escapes a leading = + - @ with a quote."""
+    text = _text(value)
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
+def _code(value) -> str | None:
+    """'tax 税收与税改' -> 'tax'; 'key 重点提 ↑' -> 'key'; '重点提' -> '重点提'."""
+    text = _text(value).replace("↑", "").strip()
+    return text.split()[0] if text else None
+
+
+def read_screening_workbook(path: str | Path) -> ProblemSet:
+    path = Path(path)
+    source = path.name
+    decisions = {name: code for code, zh in _fmt().DECISIONS for name in (code, zh)}
+    rows, where, decided = [], {}, {}
+    for title, keys, values in _sheets(path):
+        if not {"record_id", "decision"} <= set(keys):
+            continue
+        for n, cells in enumerate(values, 2):
+            row = {k: v for k, v in zip(keys, cells) if k}
+            rid = _text(row.get("record_id"))
+            if not rid:
+                continue
+            raw = _text(row.get("decision"))
+            decision = decisions.get(raw.split()[0].lower(), "?") if raw else None
+            if decision == "?":
+                raise InputError(f"{source}: sheet {title!r} row {n}: decision must be keep 保留, merge 合并 or drop "
+                                 f"删除, found {raw[:30]!r}")
+            if rid in where:  # the same opinion on a category sheet and on the review sheet
+                if decision and decided.get(rid) and decision != decided[rid]:
+                    raise InputError(f"{source}: opinion {rid} has decision {decided[rid]!r} at {where[rid]} but "
+                                     f"{decision!r} on sheet {title!r} row {n}; expected one decision")
+                if decision and not decided.get(rid):
+                    decided[rid] = decision
+                    rows[[r["record_id"] for r in rows].index(rid)].update(decision=decision, merge_into=row.get("merge_into"))
+                continue
+            where[rid], decided[rid] = f"sheet {title!r} row {n}", decision
+            rows.append({"record_id": rid, "problem_id": _text(row.get("problem_id")) or None, "decision": decision,
+                         "merge_into": row.get("merge_into"), "text": _unescaped(row.get("text")),
+                         "enterprise": _text(row.get("enterprise")), "category": _code(row.get("category")),
+                         "suggested_tier": _code(row.get("suggested_tier")), "tier": _code(row.get("tier")),
+                         "confirmed_category": _code(row.get("confirmed_category")),
+                         "confirmed_tier": _code(row.get("confirmed_tier")), "where": where[rid]})
+    if not rows:
+        raise InputError(f"{source}: expected a screening workbook with record_id and decision columns, found no opinions")
+    problem_ids = {r["problem_id"] for r in rows if r["problem_id"]}
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["decision"] == "keep":
+            groups.setdefault(r["problem_id"] or r["record_id"], []).append(r)
+    for r in rows:
+        if r["decision"] == "merge":
+            target = _text(r["merge_into"])
+            if target not in problem_ids:
+                raise InputError(f"{source}: {r['where']}: merge_into must name a problem of the workbook (e.g. "
+                                 f"{sorted(problem_ids)[0] if problem_ids else 'P001'}), found {target[:30]!r}")
+            groups.setdefault(target, []).append(r)
+    problems = []
+    for pid, members in groups.items():
+        kept = [m for m in members if m["decision"] == "keep"] or members
+        first = kept[0]
+        category = next((m["confirmed_category"] for m in kept if m["confirmed_category"]), None) or first["category"]
+        tier = (next((m["confirmed_tier"] for m in kept if m["confirmed_tier"]), None) or first["suggested_tier"]
+                or first["tier"])
+        problems.append(ConfirmedProblem(
+            text=first["text"], category=category, tier=tier,
+            enterprises=tuple(dict.fromkeys(m["enterprise"] for m in members if m["enterprise"])),
+            opinion_ids=tuple(m["record_id"] for m in members), problem_id=pid, source=source))
+    left_out = sorted(problem_ids - set(groups))
+    return ProblemSet(problems, source, left_out)

@@ -1,0 +1,202 @@
+"""Changing the taxonomy of a data folder: rename or add a category, relabel opinions.
+
+Every change is checked (the taxonomy must still load, codes must exist) and written
+atomically; ``taxonomy.toml`` is edited as text so its comments stay. Work on a copy
+(``copy_data``), retrain from it, compare, and only then replace the station's data.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from .artifacts import write_atomic_text
+from .errors import InputError, TaxonomyError
+from .taxonomy import Taxonomy, load_taxonomy
+from .text import clean
+
+DATA_FILES = ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt", "offtopic.txt")
+LABELLED = ("corpus.csv", "corrections.csv")
+_HEADER = re.compile(r"^\s*\[")
+_KEY = r'^(\s*{key}\s*=\s*)"(?:[^"\\]|\\.)*"'
+
+
+def copy_data(source: str | Path, target: str | Path) -> Path:
+    """Copy the data files of ``source`` into ``target`` (replacing an earlier copy there)."""
+    source, target = Path(source), Path(target)
+    if not (source / "taxonomy.toml").is_file():
+        raise InputError(f"{source} is not a data folder: expected taxonomy.toml in it")
+    if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
+        raise InputError(f"the copy {target} must be outside the data folder {source}")
+    if target.exists():
+        if any(target.iterdir()) and not (target / "taxonomy.toml").is_file():
+            raise InputError(f"{target} exists and is not a data folder; refusing to replace it")
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in DATA_FILES:
+        if (source / name).is_file():
+            shutil.copy2(source / name, target / name)
+    return target
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(start, end) line ranges of the ``[[categories]]`` tables."""
+    out, start = [], None
+    for i, line in enumerate(lines + ["["]):
+        if _HEADER.match(line):
+            if start is not None:
+                out.append((start, i))
+                start = None
+            if line.strip() == "[[categories]]":
+                start = i
+    return out
+
+
+def _value(v: str) -> str:
+    return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def _write_taxonomy(path: Path, text: str) -> Taxonomy:
+    try:
+        taxonomy = Taxonomy.from_dict(tomllib.loads(text), str(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise TaxonomyError(f"the edited {path} would not be valid TOML ({exc}); nothing was changed") from None
+    write_atomic_text(path, text)
+    return taxonomy
+
+
+def _edit_labelled(data_dir: Path, change, files=LABELLED) -> dict[str, int]:
+    """Apply ``change(frame) -> rows changed`` to corpus.csv and corrections.csv (or ``files``)."""
+    counts = {}
+    for name in files:
+        path = data_dir / name
+        if not path.is_file():
+            continue
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        counts[name] = int(change(df))
+        if counts[name]:
+            buf = io.StringIO()
+            df.to_csv(buf, index=False)
+            write_atomic_text(path, buf.getvalue())
+    return counts
+
+
+def rename_category(data_dir: str | Path, code: str, new_code: str | None = None, *, name_zh: str | None = None,
+                    name_en: str | None = None) -> dict[str, int]:
+    """Give category ``code`` a new code and/or new names; opinions labelled with the old
+    code are relabelled. Returns the number of relabelled rows per file."""
+    data_dir = Path(data_dir)
+    path = data_dir / "taxonomy.toml"
+    old = load_taxonomy(path)
+    old.category(code)  # raises for an unknown code
+    if new_code and new_code != code and new_code in old.category_codes:
+        raise TaxonomyError(f"category code {new_code!r} already exists in {path}")
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    for start, end in _blocks([line.rstrip("\n") for line in lines]):
+        block = "".join(lines[start:end])
+        if re.search(rf'^\s*code\s*=\s*"{re.escape(code)}"\s*(#.*)?$', block, re.M):
+            for key, value in (("code", new_code), ("name_zh", name_zh), ("name_en", name_en)):
+                if value:
+                    block, n = re.subn(_KEY.format(key=key), lambda m, v=value: m.group(1) + _value(v), block,
+                                       count=1, flags=re.M)
+                    if not n:
+                        raise TaxonomyError(f"{path}: category {code!r} has no {key} line to change")
+            lines[start:end] = [block]
+            break
+    _write_taxonomy(path, "".join(lines))
+    if not new_code or new_code == code:
+        return {}
+
+    def change(df):
+        hit = df["category"] == code
+        df.loc[hit, "category"] = new_code
+        return hit.sum()
+
+    return _edit_labelled(data_dir, change)
+
+
+def add_category(data_dir: str | Path, code: str, name_zh: str, name_en: str, lead_agency_zh: str,
+                 lead_agency_en: str, description: str = "") -> Taxonomy:
+    """Add a category after the last one in taxonomy.toml; returns the new taxonomy.
+    Opinions still have to be labelled with it (``relabel``) before training."""
+    path = Path(data_dir) / "taxonomy.toml"
+    if code in load_taxonomy(path).category_codes:
+        raise TaxonomyError(f"category code {code!r} already exists in {path}")
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    fields = {"code": code, "name_zh": name_zh, "name_en": name_en, "lead_agency_zh": lead_agency_zh,
+              "lead_agency_en": lead_agency_en, "description": description}
+    block = "[[categories]]\n" + "".join(f"{k} = {_value(v)}\n" for k, v in fields.items() if v or k != "description")
+    end = _blocks([line.rstrip("\n") for line in lines])[-1][1]
+    while end > 0 and not lines[end - 1].strip():
+        end -= 1
+    if end and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    lines[end:end] = ["\n", block]
+    return _write_taxonomy(path, "".join(lines))
+
+
+def find_opinions(data_dir: str | Path, pattern: str, category: str | None = None) -> pd.DataFrame:
+    """Labelled opinions whose text matches the regular expression ``pattern`` (optionally
+    only those of ``category``), with masked text, to review before relabelling."""
+    try:
+        rx = re.compile(pattern)
+    except re.error as exc:
+        raise InputError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
+    out = []
+    for name in LABELLED:
+        path = Path(data_dir) / name
+        if path.is_file():
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            hit = df["text"].map(lambda t: bool(rx.search(t)))
+            if category:
+                hit &= df["category"] == category
+            out.append(df.loc[hit, ["id", "text", "category", "tier"]].assign(file=name))
+    columns = ["id", "text", "category", "tier", "file"]
+    found = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=columns)
+    return found.assign(text=found["text"].map(clean))
+
+
+def relabel(data_dir: str | Path, rows, category: str | None = None, tier: str | None = None,
+            file: str = "corpus.csv") -> dict[str, int]:
+    """Set the category and/or tier of some opinions; returns the rows changed per file.
+
+    rows: ids of ``file``, or a table with ``id`` and ``file`` columns (``find_opinions``).
+    Every id must exist and every code must be in the taxonomy; nothing is written otherwise."""
+    data_dir = Path(data_dir)
+    taxonomy = load_taxonomy(data_dir / "taxonomy.toml")
+    if category is not None:
+        taxonomy.category(category)
+    if tier is not None:
+        taxonomy.tier(tier)
+    if isinstance(rows, pd.DataFrame):
+        wanted = {name: [str(i) for i in group["id"]] for name, group in rows.groupby("file")}
+    else:
+        wanted = {file: [str(i) for i in rows]}
+    for name, ids in wanted.items():
+        if name not in LABELLED:
+            raise InputError(f"file must be one of {list(LABELLED)}, found {name!r}")
+        path = data_dir / name
+        if not path.is_file():
+            raise InputError(f"{path} not found")
+        known = set(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")["id"])
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise InputError(f"{len(missing)} ids are not in {path}: {missing[:10]}")
+    counts = {}
+    for name, ids in wanted.items():
+        def change(df, ids=ids):
+            hit = df["id"].isin(ids)
+            before = df.loc[hit, ["category", "tier"]].copy()
+            if category is not None:
+                df.loc[hit, "category"] = category
+            if tier is not None:
+                df.loc[hit, "tier"] = tier
+            return (df.loc[hit, ["category", "tier"]] != before).any(axis=1).sum()
+
+        counts.update(_edit_labelled(data_dir, change, (name,)))
+    return counts
