@@ -39,8 +39,13 @@ def test_normalise_is_total_clean_and_idempotent(text):
     assert normalise(out) == out
 
 
-def _digits(text):
-    return re.sub(r"\D", "", text)
+@SETTINGS
+@given(ANY_TEXT)
+@example("联系人王某经理")
+@example("联系人：王建国经理，电话13812345678")
+def test_masking_twice_changes_nothing(text):
+    once = clean(text)
+    assert clean(once) == once
 
 
 @SETTINGS

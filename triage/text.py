@@ -70,9 +70,10 @@ _SURNAMES = (
 _TITLES = (
     "先生|女士|小姐|经理|总经理|董事长|老板|老总|厂长|会计|出纳|主任|书记|师傅|代表|局长|科长|处长|行长|所长|镇长|县长|区长|主管|工程师|总监|同志|委员"
 )
-_NAME_BEFORE_TITLE = re.compile(rf"([{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}(?=(?:{_TITLES}))")
+_GIVEN = "[\u4e00-\u67cf\u67d1-\u9fff]"  # a CJK character other than 某, so masking twice changes nothing
+_NAME_BEFORE_TITLE = re.compile(rf"([{_SURNAMES}]){_GIVEN}{{1,2}}(?=(?:{_TITLES}))")
 _NAME_AFTER_INTRO = re.compile(
-    rf"(联系人|负责人|我叫|姓名|本人|签名|经办人)([:：是为]?\s*)([{_SURNAMES}])[\u4e00-\u9fff]{{1,2}}"
+    rf"(联系人|负责人|我叫|姓名|本人|签名|经办人)([:：是为]?\s*)([{_SURNAMES}]){_GIVEN}{{1,2}}"
 )
 
 
