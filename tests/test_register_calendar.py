@@ -73,9 +73,18 @@ def test_counting_back_and_forth_agree(cal):
 
 
 @pytest.mark.parametrize("start, days", [(D(2026, 12, 1), 30), (D(2023, 12, 29), 1), (D(2027, 1, 4), 1)])
-def test_dates_outside_the_covered_years_are_refused(cal, start, days):
+def test_strict_calendar_refuses_dates_outside_the_covered_years(start, days):
+    strict = load_calendar(strict=True)
     with pytest.raises(CalendarError, match=r"covers the years 2024, 2025, 2026; 20(23|27)-\d\d-\d\d is outside it"):
-        cal.add_working_days(start, days)
+        strict.add_working_days(start, days)
+
+
+def test_uncovered_years_count_monday_to_friday_and_are_marked_provisional(cal):
+    # 2026-12-31 is a Thursday; 2027 is not in the file yet
+    assert cal.add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 1)
+    assert cal.add_working_days(D(2026, 12, 31), 2) == D(2027, 1, 4)   # the weekend is skipped
+    assert cal.provisional_years(D(2026, 11, 26), D(2027, 4, 1)) == [2027]
+    assert cal.provisional_years(D(2025, 1, 2), D(2026, 6, 1)) == []
 
 
 def test_zero_working_days_is_refused(cal):

@@ -114,6 +114,15 @@ def test_assign_sets_the_three_clarities_and_a_working_day_deadline(reg):
     assert (s["deadline"], s["working_days"], s["lead_agency"], s["raised_on"]) == ("2025-03-31", None, "区交通运输局", "2025-01-24")
 
 
+def test_a_deadline_in_a_year_without_holidays_yet_is_counted_and_marked_provisional(reg, clock):
+    clock.day = D(2026, 11, 26)
+    s = reg.create([TAX_KEY], actor="联络站", on="2026-11-26")
+    s = reg.assign(s["code"], actor="联络站", deputies=["周建华"], on="2026-11-26")
+    assert s["working_days"] == 180 and s["deadline"] > "2027-01-01"
+    assigned = [e for e in reg.history(s["code"]) if e["action"] == "assign"][0]
+    assert assigned["changes"]["deadline_provisional"][1].startswith("holidays of 2027 are not in the calendar yet")
+
+
 @pytest.mark.parametrize("steps, action, message", [
     ([], "answer", "cannot record an answer for S-2025-001: its status is 'draft' (草稿); allowed next: "
                    "'assigned' (已交办); attempted: 'answered' (已答复)"),

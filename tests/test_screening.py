@@ -146,6 +146,7 @@ def test_escalation_rule_counts_distinct_enterprises(shipped, background, enterp
 def test_the_rule_is_read_from_the_taxonomy_of_the_data_folder(tmp_path, shipped):
     data = tmp_path / "data"
     data.mkdir()
+    (data / "corpus.csv").write_bytes((DATA / "corpus.csv").read_bytes())
     text = (DATA / "taxonomy.toml").read_text(encoding="utf-8")
     (data / "taxonomy.toml").write_text(text.replace("escalate_min_enterprises = 3", "escalate_min_enterprises = 5"),
                                         encoding="utf-8")
@@ -153,7 +154,7 @@ def test_the_rule_is_read_from_the_taxonomy_of_the_data_folder(tmp_path, shipped
     _frame(["甲厂", "乙厂", "丙厂"]).to_csv(src, index=False)
     res = screen_month(src, "2025-06", shipped, data_dir=data)
     assert res.rule == {"escalate_to_tier": "key", "escalate_min_enterprises": 5}
-    assert res.problems[0].escalated is False
+    assert [(p.n_enterprises, p.tier, p.escalated) for p in res.problems] == [(3, "transfer", False)]
 
 
 def test_personal_data_is_masked(june):

@@ -228,21 +228,18 @@ class Segmenter:
         if not pieces:
             return []
         words = pieces if self._is_presegmented(pieces) else self._cut_text(text)
-        memo, out = self._memo, []
-        for w in words:
-            kept = memo.get(w)
-            if kept is None:
-                kept = self._keep(w)
-                if len(memo) < _MEMO_SIZE:
-                    memo[w] = kept
-            if kept:
-                out.append(kept)
-        return out
+        kept = list(map(self._memo.get, words))  # what each raw word gives, remembered
+        if None in kept:
+            kept = [self._keep(w) if k is None else k for w, k in zip(words, kept)]
+        return list(filter(None, kept))
 
     def _keep(self, word: str) -> str:
         """The token a raw word gives: lower-cased, or "" for a stop word, punctuation or a bare number."""
         w = word.strip().lower()
-        return w if w and w not in self.stopwords and not _NOISE.match(w) else ""
+        kept = w if w and w not in self.stopwords and not _NOISE.match(w) else ""
+        if len(self._memo) < _MEMO_SIZE:
+            self._memo[word] = kept
+        return kept
 
     def _cut_text(self, text: str) -> list[str]:
         """Cut a whole text (white space comes back as tokens of its own, dropped later)."""

@@ -2,9 +2,12 @@
 
 A day is a working day when it is Monday to Friday and not in a public holiday, or when it
 is a make-up working day. The holidays are data (``data/holidays.toml``), one entry per
-holiday as published by the General Office of the State Council. The calendar covers
-whole years only; asking about a date outside them raises ``CalendarError`` instead of
-guessing, because a guessed deadline is worse than none.
+holiday as published by the General Office of the State Council, whole years at a time.
+
+A year the file does not cover yet (the notice for next year is usually published in
+November) is counted Monday to Friday, and every deadline that crosses such a year is marked
+*provisional* (``provisional_years``) so the station rechecks it once the notice is added.
+``strict=True`` refuses such dates instead (``CalendarError``).
 """
 from __future__ import annotations
 
@@ -30,7 +33,8 @@ class Holiday:
 class WorkCalendar:
     """Working days for the covered years. Build with ``load_calendar``."""
 
-    def __init__(self, years, holidays, notices=None, source: str = "calendar"):
+    def __init__(self, years, holidays, notices=None, source: str = "calendar", strict: bool = False):
+        self.strict = strict
         self.years = tuple(sorted(years))
         self.holidays = tuple(holidays)
         self.notices = dict(notices or {})
@@ -45,8 +49,16 @@ class WorkCalendar:
             for m in h.makeup_workdays:
                 self._makeup[m] = h.name_zh
 
+    def covers(self, day: dt.date) -> bool:
+        return day.year in self.years
+
+    def provisional_years(self, start: dt.date, end: dt.date) -> list[int]:
+        """Years between ``start`` and ``end`` whose holidays are not in the file (counted Monday to Friday)."""
+        lo, hi = sorted((start, end))
+        return [y for y in range(lo.year, hi.year + 1) if y not in self.years]
+
     def _check(self, day: dt.date) -> None:
-        if day.year not in self.years:
+        if day.year not in self.years and self.strict:
             covered = ", ".join(str(y) for y in self.years)
             raise CalendarError(
                 f"the holiday calendar covers the years {covered}; {day.isoformat()} is outside it. "
@@ -102,7 +114,7 @@ def _date(value, where: str) -> dt.date:
     raise CalendarError(f"{where}: expected a TOML date like 2025-10-01, found {value!r}")
 
 
-def parse_calendar(raw: dict, source: str = "calendar") -> WorkCalendar:
+def parse_calendar(raw: dict, source: str = "calendar", strict: bool = False) -> WorkCalendar:
     years = raw.get("years")
     if not isinstance(years, list) or not years or not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
         raise CalendarError(f"{source}: expected 'years = [2024, 2025, ...]', found {years!r}")
@@ -145,21 +157,21 @@ def parse_calendar(raw: dict, source: str = "calendar") -> WorkCalendar:
     if clash:
         raise CalendarError(f"{source}: {clash[0]} is both a holiday and a make-up working day")
     notices = {int(k): str(v) for k, v in (raw.get("notices") or {}).items()}
-    return WorkCalendar(years, holidays, notices, source)
+    return WorkCalendar(years, holidays, notices, source, strict)
 
 
-def load_calendar(path: str | Path | None = None) -> WorkCalendar:
+def load_calendar(path: str | Path | None = None, strict: bool = False) -> WorkCalendar:
     """Read and check a holidays file (default: ``holidays.toml`` of the data folder)."""
     path = Path(path) if path else paths.data_dir() / "holidays.toml"
-    return _load(str(path.resolve()))
+    return _load(str(path.resolve()), strict)
 
 
-@lru_cache(maxsize=4)
-def _load(path: str) -> WorkCalendar:
+@lru_cache(maxsize=8)
+def _load(path: str, strict: bool = False) -> WorkCalendar:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CalendarError(f"holiday calendar not found: {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CalendarError(f"holiday calendar {path} is not valid UTF-8 TOML: {exc}") from None
-    return parse_calendar(raw, path)
+    return parse_calendar(raw, path, strict)

@@ -167,6 +167,17 @@ class Register:
             raise InputError(f"working days: expected a whole number of at least 1, found {working_days!r}")
         return self.calendar.add_working_days(start, working_days), working_days
 
+    def _set_deadline(self, s, changes, start: dt.date, deadline, working_days) -> None:
+        due, n = self._deadline(start, deadline, working_days)
+        self._set(s, changes, "deadline", due)
+        self._set(s, changes, "working_days", n)
+        if n is not None:
+            years = self.calendar.provisional_years(start, due)
+            if years:
+                changes["deadline_provisional"] = [None, (
+                    f"holidays of {', '.join(map(str, years))} are not in the calendar yet: counted Monday to Friday; "
+                    f"recheck the deadline once the State Council's notice is added / 假期安排尚未录入，按周一至周五计算，待公布后复核")]
+
     def _view(self, s: Suggestion, full: bool = True) -> dict:
         return suggestion_view(s, self.taxonomy, self.today(), full=full)
 
@@ -311,9 +322,7 @@ class Register:
                 self._set(s, changes, "supervision", parse_supervision(supervision))
             if deadline not in (None, "") or working_days is not None or s.status == "draft" or s.deadline is None:
                 days = working_days if working_days is not None else s.working_days or self.taxonomy.tier(s.tier).deadline_days
-                due, n = self._deadline(day, deadline, days)
-                self._set(s, changes, "deadline", due)
-                self._set(s, changes, "working_days", n)
+                self._set_deadline(s, changes, day, deadline, days)
             if s.raised_on is None:
                 self._set(s, changes, "raised_on", day)
             self._set(s, changes, "status", "assigned")
@@ -354,9 +363,7 @@ class Register:
                 self._set(s, changes, "closed_on", day)
             else:
                 self._set(s, changes, "look_backs", s.look_backs + 1)
-                due, n = self._deadline(day, deadline, look_back_days)
-                self._set(s, changes, "deadline", due)
-                self._set(s, changes, "working_days", n)
+                self._set_deadline(s, changes, day, deadline, look_back_days)
             self._set(s, changes, "status", target)
         return self._change(ref, "rate", actor, expected_version, on, apply, _text(note, "note") if note else None)
 
