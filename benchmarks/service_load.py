@@ -185,6 +185,7 @@ def main(argv=None) -> int:
     ap.add_argument("--url", help="drive this already running server instead (loopback only)")
     ap.add_argument("--key", default=os.environ.get("TRIAGE_BENCH_KEY"), help="API key for --url (or TRIAGE_BENCH_KEY)")
     ap.add_argument("--ready-timeout", type=float, default=300)
+    ap.add_argument("--note", default="", help="free text stored in the JSON (e.g. which library commit was served)")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "service_load.json"))
     a = ap.parse_args(argv)
     seconds = a.seconds or (2.0 if a.small else 15.0)
@@ -218,7 +219,7 @@ def main(argv=None) -> int:
               f"{r['errors']:>6} {r['requests_per_second']:>8.1f} {r['opinions_per_second']:>10.1f} "
               f"{r['p50_ms'] or 0:>8.1f} {r['p99_ms'] or 0:>8.1f} {r['load_average_before']:>5.2f}")
     out = {"benchmark": "service_load", "mode": "small" if a.small else "full", "seconds_per_scenario": seconds,
-           "machine": machine(), "results": runs}
+           "machine": machine(), "note": a.note, "results": runs}
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(out, indent=2), encoding="utf-8")
     print(f"written {a.json}")

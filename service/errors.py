@@ -95,7 +95,11 @@ def field_path(loc, keep_last: bool = False) -> str | None:
     return out or None
 
 
-def describe(err: dict) -> dict:
+# The fields a route accepts, named when an unknown one is sent.
+EXPECTED_FIELDS = {"/v1/triage": "text, id, enterprise, deputy, intake_date (or items: a list of those)"}
+
+
+def describe(err: dict, path: str = "") -> dict:
     """One pydantic error as an ErrorItem dict (the input value itself is never repeated)."""
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     loc = tuple(err.get("loc", ()))
@@ -113,7 +117,7 @@ def describe(err: dict) -> dict:
         return {"code": "missing_field", "field": field, "limit": None, "message": f"{where}required field is missing"}
     if kind == "extra_forbidden":
         return {"code": "unknown_field", "field": field, "limit": None,
-                "message": f"{where}unknown field; expected text, id, enterprise, deputy, intake_date (or items)"}
+                "message": f"{where}unknown field; expected {EXPECTED_FIELDS.get(path, 'the fields listed in /docs')}"}
     if kind == "string_too_long":
         n = ctx.get("max_length")
         return {"code": "too_long", "field": field, "limit": n,
@@ -121,12 +125,12 @@ def describe(err: dict) -> dict:
     if kind == "too_long":
         n = ctx.get("max_length")
         return {"code": "too_many_items", "field": field, "limit": n,
-                "message": f"{where}at most {n} opinions per request, found {ctx.get('actual_length', '?')}; "
+                "message": f"{where}at most {n} items per request, found {ctx.get('actual_length', '?')}; "
                            f"split the list"}
     if kind == "too_short":
         n = ctx.get("min_length")
         return {"code": "too_few_items", "field": field, "limit": n,
-                "message": f"{where}at least {n} opinion, found {ctx.get('actual_length', 0)}"}
+                "message": f"{where}at least {n} item{'s' if n != 1 else ''}, found {ctx.get('actual_length', 0)}"}
     if kind == "empty_text":
         return {"code": "empty_text", "field": field, "limit": None,
                 "message": f"{where}the text is empty or only white space"}
@@ -160,7 +164,7 @@ def merge_alternatives(items: list[dict]) -> list[dict]:
 
 # ------------------------------------------------------------------------------- handlers
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-    items = merge_alternatives([describe(e) for e in exc.errors()])
+    items = merge_alternatives([describe(e, request.url.path) for e in exc.errors()])
     first = items[0] if items else {"code": "invalid_value", "message": "invalid request", "field": None, "limit": None}
     log.info("422 %s %s: %s", request.method, clean(request.url.path),
              ", ".join(f"{i['code']}@{i['field']}" for i in items[:5]))

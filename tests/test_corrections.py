@@ -65,6 +65,7 @@ def test_a_workbook_with_bad_cells_is_refused_with_every_cell_named(shipped, tmp
         "r4": {"confirmed_tier": "urgent", "decision": "maybe"},
         "r5": {"decision": "merge 合并"},
         "r2": {"decision": "merge", "merge_into": "P999"},
+        "r3": {"decision": "keep 保留"},
     })
     with pytest.raises(WorkbookError) as err:
         import_corrections(filled, data)
@@ -104,9 +105,9 @@ def test_import_is_deduplicated_and_a_newer_decision_wins(shipped, tmp_path, dat
     first = tmp_path / "first.xlsx"
     fill(wb, first, {"r1": {"confirmed_category": "基础设施", "decision": "keep 保留"},  # the Chinese name
                      "r2": {"confirmed_category": "infrastructure"},  # a code; no decision, still confirmed
-                     "r4": {"decision": "keep"}, "r5": {"decision": "drop 删除"}})
+                     "r4": {"decision": "keep"}, "r5": {"decision": "drop 删除"}})  # r3: undecided
     s = import_corrections(first, data)
-    assert (s.rows, s.added, s.replaced, s.unchanged, s.not_imported, s.total) == (3, 3, 0, 0, 1, 4)
+    assert (s.rows, s.added, s.replaced, s.unchanged, s.not_imported, s.total) == (3, 3, 0, 0, 2, 4)
     assert (s.changed_category, s.accepted) == (2, 1)
     again = import_corrections(first, data)
     assert (again.added, again.replaced, again.unchanged, again.total) == (0, 0, 3, 4)
@@ -115,7 +116,7 @@ def test_import_is_deduplicated_and_a_newer_decision_wins(shipped, tmp_path, dat
     s = import_corrections(second, data)
     assert (s.added, s.replaced, s.total) == (0, 1, 4)
     saved = pd.read_csv(data / "corrections.csv", dtype=str).set_index("id")
-    assert list(saved.index) == ["old-1", "screen-2025-06-r2", "screen-2025-06-r4", "screen-2025-06-r1"]
+    assert list(saved.index) == ["old-1", "screen-2025-06-r4", "screen-2025-06-r2", "screen-2025-06-r1"]
     assert tuple(saved.loc["screen-2025-06-r1", ["category", "tier"]]) == ("branding", "key")
     assert saved.loc["screen-2025-06-r4", "category"] == "tax"
 
@@ -151,3 +152,24 @@ def test_a_file_that_is_not_a_screening_workbook_is_refused(tmp_path, data):
 def test_bad_cell_message():
     assert str(BadCell("tax 税收与税改", 7, "decision", "maybe", "expected keep, merge or drop")) == \
         "sheet 'tax 税收与税改' row 7 decision = 'maybe': expected keep, merge or drop"
+
+
+def test_one_wording_from_two_enterprises_needs_one_label(shipped, tmp_path, data):
+    src = tmp_path / "dup.csv"
+    text = "收木头开不了发票，进项抵扣不了，税负太重"
+    pd.DataFrame({"record_id": ["d1", "d2"], "enterprise": ["甲木业", "乙板业"], "visit_date": ["2025-06-05"] * 2,
+                  "text": [text, text]}).to_csv(src, index=False)
+    files, _ = write_outputs(screen_month(src, "2025-06", shipped), tmp_path / "out")
+    clash = tmp_path / "clash.xlsx"
+    where = fill(files["workbook"], clash, {"d1": {"confirmed_tier": "key"}, "d2": {"confirmed_tier": "on_site"}})
+    with pytest.raises(WorkbookError) as err:
+        import_corrections(clash, data)
+    (s2, n2), = where["d2"]
+    (s1, n1), = where["d1"]
+    assert [str(b) for b in err.value.bad_cells] == [
+        f"sheet {s2!r} row {n2} confirmed_category/confirmed_tier = 'tax/on_site': the same text (d1, sheet {s1!r} "
+        f"row {n1}) is tax/key"]
+    agree = tmp_path / "agree.xlsx"
+    fill(files["workbook"], agree, {"d1": {"confirmed_tier": "key"}, "d2": {"confirmed_tier": "key"}})
+    s = import_corrections(agree, data)
+    assert (s.rows, s.added, s.total) == (2, 1, 1)

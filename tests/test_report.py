@@ -17,7 +17,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 PROBE = """<script>
 window.addEventListener("load", () => {
   const imgs = [...document.images].filter(i => i.classList.contains("chart"));
-  document.body.setAttribute("data-charts", imgs.map(i => i.complete + ":" + i.naturalWidth + "x" + i.naturalHeight).join(","));
+  const sizes = imgs.map(i => i.complete + ":" + i.naturalWidth + "x" + i.naturalHeight);
+  document.body.setAttribute("data-charts", sizes.join(","));
 });
 </script></body>"""
 
@@ -45,7 +46,7 @@ def written(june, tmp_path_factory):
 
 def test_a_cjk_font_is_found_and_charts_draw_every_glyph(june):
     font = report.find_cjk_font()
-    assert font in report.CJK_FONT_NAMES or font  # fonts-wqy-microhei in CI: "WenQuanYi Micro Hei"
+    assert font in report.CJK_FONT_NAMES  # with fonts-wqy-microhei (CI): "WenQuanYi Micro Hei"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         images = report.charts(june, font)
@@ -105,3 +106,12 @@ def test_screenshot_is_not_blank_and_shows_the_blue_charts(written, tmp_path):
     assert len(set(pixels)) > 50  # text, tables and charts: not a blank page
     dark_blue = sum(1 for r, g, b in pixels if b > 120 and r < 60 and g < 110)  # the bars of the charts
     assert dark_blue > 200
+
+
+def test_texts_are_html_escaped(shipped, tmp_path):
+    src = tmp_path / "m.csv"
+    src.write_text("enterprise,visit_date,text\n<b>甲厂</b>,2025-06-03,\"<script>alert(1)</script>园区停电太频繁\"\n",
+                   encoding="utf-8")
+    html = report.render(screen_month(src, "2025-06", shipped), None)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;园区停电太频繁" in html
+    assert "<b>甲厂</b>" not in html

@@ -35,8 +35,8 @@ def error_of(r, status):
     ({"items": [{"text": "路灯坏了"}, {"text": "y" * 5001}]}, "too_long", "items[1].text", 5000,
      "items[1].text: at most 5000 characters, found 5001"),
     ({"items": [{"text": "路灯坏了"}] * 1001}, "too_many_items", "items", 1000,
-     "items: at most 1000 opinions per request, found 1001; split the list"),
-    ({"items": []}, "too_few_items", "items", 1, "items: at least 1 opinion, found 0"),
+     "items: at most 1000 items per request, found 1001; split the list"),
+    ({"items": []}, "too_few_items", "items", 1, "items: at least 1 item, found 0"),
     ({"text": 42}, "wrong_type", "text", None, "text: expected a string, found a number"),
     ({"items": [{"text": ["a"]}]}, "wrong_type", "items[0].text", None, "items[0].text: expected a string, found an array"),
     ({"items": "路灯坏了"}, "wrong_type", "items", None, "items: expected an array, found a string"),
@@ -62,6 +62,8 @@ def test_every_problem_is_listed_and_input_is_not_echoed(client):
     assert [(d["code"], d["field"]) for d in err["details"]] == [
         ("empty_text", "items[0].text"), ("too_long", "items[1].text"), ("missing_field", "items[2].text"),
         ("unknown_field", "items[2].txt")]
+    assert err["details"][3]["message"] == ("items[2].txt: unknown field; expected text, id, enterprise, deputy, "
+                                            "intake_date (or items: a list of those)")
     assert "13812345678" not in json.dumps(err)
 
 

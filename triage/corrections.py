@@ -202,6 +202,14 @@ def read_filled(path, taxonomy: Taxonomy) -> tuple[list[dict], list[BadCell], in
                 continue
             seen[key] = rec
             out.append(rec)
+    by_text: dict[str, dict] = {}  # one wording raised by two enterprises: one label
+    for r in out:
+        first = by_text.setdefault(normalise(r["text"]), r)
+        if first is not r and (first["category"], first["tier"]) != (r["category"], r["tier"]):
+            bad.append(BadCell(r["sheet"], r["row"], "confirmed_category/confirmed_tier",
+                               f"{r['category']}/{r['tier']}", f"the same text ({first['rid']}, sheet "
+                               f"{first['sheet']!r} row {first['row']}) is {first['category']}/{first['tier']}"))
+            conflicts.update((first["rid"], r["rid"]))
     return [r for r in out if r["rid"] not in conflicts], bad, not_imported
 
 
@@ -231,13 +239,7 @@ def import_corrections(workbook, data_dir=None, skip_errors: bool = False) -> Im
     summary.changed_tier = sum(r["changed_tier"] for r in rows)
     summary.accepted = sum(not (r["changed_category"] or r["changed_tier"]) for r in rows)
     new = pd.DataFrame([{k: r[k] for k in CORPUS_COLUMNS} for r in rows], columns=list(CORPUS_COLUMNS))
-    # the same text twice in one workbook (two enterprises, one wording): one row, and it must agree
     key = new["text"].map(normalise)
-    clash = new[key.duplicated(keep=False)].groupby(key[key.duplicated(keep=False)])
-    for k, g in clash:
-        if len(g[["category", "tier"]].drop_duplicates()) > 1:
-            raise InputError(f"{workbook}: the same text is labelled differently for {list(g['id'])}: "
-                             f"{list(zip(g['category'], g['tier']))}; expected one label per text")
     new = new.loc[~key.duplicated(keep="first")].reset_index(drop=True)
     path = data_dir / "corrections.csv"
     old = read_labelled(path, taxonomy, "corrections") if path.is_file() else pd.DataFrame(columns=list(CORPUS_COLUMNS))
@@ -258,8 +260,10 @@ def import_corrections(workbook, data_dir=None, skip_errors: bool = False) -> Im
         ids.append(j)
     new["id"] = ids
     merged = pd.concat([kept, new], ignore_index=True)[list(CORPUS_COLUMNS)]
+    summary.total = len(merged)
+    if new.empty:
+        return summary  # nothing to write
     buf = io.StringIO()
     merged.to_csv(buf, index=False, lineterminator="\n")
     atomic_write(path, buf.getvalue())
-    summary.total = len(merged)
     return summary

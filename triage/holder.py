@@ -56,11 +56,14 @@ def warm_up(model) -> None:
     first real request pays for neither; raises if the model cannot predict."""
     from .segment import Segmenter
 
-    for pipe in (getattr(model, "category_pipeline_", None), getattr(model, "tier_pipeline_", None)):
-        step = getattr(pipe, "named_steps", {}).get("segment") if pipe is not None else None
-        if step is not None:
-            (getattr(step, "segmenter", None) or Segmenter()).warm_up()
-    out = model.predict_batch([WARM_UP_TEXT], [None], [None])
+    if callable(getattr(model, "warm_up", None)):  # the model's own: segmenter and lookup tables
+        model.warm_up()
+    else:
+        for pipe in (getattr(model, "category_pipeline_", None), getattr(model, "tier_pipeline_", None)):
+            step = getattr(pipe, "named_steps", {}).get("segment") if pipe is not None else None
+            if step is not None:
+                (getattr(step, "segmenter", None) or Segmenter()).warm_up()
+    out = model.predict_batch([WARM_UP_TEXT], [None], [None])  # the very call the service makes
     if len(out) != 1:
         raise ModelError(f"the test prediction returned {len(out)} results for 1 text")
 

@@ -308,7 +308,7 @@ class TriageModel:
         off = cats[np.argmax(cp, axis=1)] == OFFTOPIC
         reasons = np.where(~known, "no_known_terms", np.where(off, "off_topic", np.where(
             p < self.review_threshold_, "low_confidence", ""))).tolist()
-        explanations = (explain_rows(sc.X, sc.weights(), sc.names(), top, self.n_terms) if self.n_terms
+        explanations = (explain_rows(sc.X, sc.weights(), sc.names(), sc.name_ids(), top, self.n_terms) if self.n_terms
                         else [[] for _ in range(m)])
         alt = order[:, 1:1 + self.n_alternatives]
         alt_p = cp[np.arange(m)[:, None], alt].tolist()

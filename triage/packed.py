@@ -210,11 +210,11 @@ class PackedFeatures:
         self.blocks = blocks
         self.offsets = np.cumsum([0] + [b.n_features for b in blocks])
         self.n_features = int(self.offsets[-1])
-        self._names = None
+        self._names = self._name_ids = None
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_names"] = None
+        state["_names"] = state["_name_ids"] = None
         return state
 
     @property
@@ -226,6 +226,13 @@ class PackedFeatures:
         if self._names is None:
             self._names = np.array([n for b in self.blocks for n in b.names()], dtype=object)
         return self._names
+
+    def name_ids(self) -> np.ndarray:
+        """Per column, a number shared by the columns of the same name (a word and a
+        character n-gram may read the same)."""
+        if self._name_ids is None:
+            self._name_ids = np.unique(self.names(), return_inverse=True)[1].astype(np.int64)
+        return self._name_ids
 
     def transform(self, docs: list[str]) -> CSR:
         n = len(docs)

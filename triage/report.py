@@ -60,6 +60,7 @@ def charts(result, font: str | None) -> dict[str, str]:
     """Two PNG charts as base64: opinions per category stacked by predicted tier, and
     candidate problems per category stacked by suggested tier."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     tax = result.taxonomy
     cats = tax.categories
@@ -86,6 +87,7 @@ def charts(result, font: str | None) -> dict[str, str]:
                 left = [a + b for a, b in zip(left, vals)]
             for y, total in enumerate(left):
                 ax.text(total + 0.1, y, str(total), va="center", fontsize=9)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.invert_yaxis()
             ax.set_title(title)
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(tax.tiers), fontsize=8,
@@ -127,8 +129,11 @@ def render(result, font: str | None) -> str:
                   tier_name[p.tier] + (' <span class="up" title="escalated">↑</span>' if p.escalated else ""),
                   _e(p.lead_agency), _e(p.deadline or ""), _e(", ".join(p.recurring_months)),
                   _e(", ".join(p.review_ids))] for p in result.problems]
-    review_rows = [[_e(o.record_id), _e(o.enterprise), _e(o.deputy), _e(o.text),
-                    cat_name.get(o.category, "—"), _e(o.review_reason), _e(o.problem_id or "—")]
+    from .model import REVIEW_REASONS
+
+    review_rows = [[_e(o.record_id), _e(o.enterprise), _e(o.deputy), _e(o.text), cat_name.get(o.category, "—"),
+                    f"{_e(REVIEW_REASONS.get(o.review_reason, ''))} <small>{_e(o.review_reason)}</small>",
+                    _e(o.problem_id or "—")]
                    for o in result.review]
     outside = ", ".join(f"{m}: {n}" for m, n in c["outside_by_month"].items()) or "—"
     rule = result.rule
@@ -144,13 +149,15 @@ def render(result, font: str | None) -> str:
 <title>{_e(result.month)} 意见筛选报告 / screening report</title>
 <style>
 body {{ font-family: {FONT_STACK}; margin: 2em auto; max-width: 1200px; color: #222; line-height: 1.45; }}
-h1 {{ font-size: 1.6em; margin-bottom: .2em; }} h2 {{ font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }}
+h1 {{ font-size: 1.6em; margin-bottom: .2em; }}
+h2 {{ font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }}
 table {{ border-collapse: collapse; width: 100%; font-size: .9em; }}
 th, td {{ border: 1px solid #ccc; padding: .3em .45em; vertical-align: top; text-align: left; }}
 th {{ background: #ddebf7; }} small {{ color: #666; }} .up {{ color: #c00; font-weight: bold; }}
 .counts td:not(:first-child) {{ text-align: right; }} figure {{ display: inline-block; margin: .5em 1em .5em 0; }}
 img.chart {{ max-width: 100%; }} .meta {{ color: #555; font-size: .9em; }}
-@media print {{ body {{ margin: 0; max-width: none; }} h2 {{ page-break-after: avoid; }} tr {{ page-break-inside: avoid; }} }}
+@media print {{ body {{ margin: 0; max-width: none; }} h2 {{ page-break-after: avoid; }}
+  tr {{ page-break-inside: avoid; }} }}
 </style>
 </head>
 <body>

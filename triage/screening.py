@@ -195,19 +195,15 @@ def screen_frame(model, frame: pd.DataFrame, month: str, *, threshold: float, ru
     rows = [i for i, p in enumerate(preds) if p.category and p.review_reason not in UNGROUPED_REASONS]
     if not rows:
         return opinions, []
-    prev = [p for p in previous if p["month"] < month and p.get("texts")]
-    prev_texts = [t for p in prev for t in p["texts"]]
-    X = sim.vectorise([texts[i] for i in rows] + prev_texts, _segmenter(model), background)
-    S = sim.cosine_matrix(X)
-    n = len(rows)
-    labels = sim.group(S[:n, :n], [preds[i].category for i in rows], threshold)
+    seg = _segmenter(model)
+    grouped = [texts[i] for i in rows]
+    S = sim.cosine_matrix(sim.vectorise(grouped, seg, background))
+    labels = sim.group(S, [preds[i].category for i in rows], threshold)
     members: dict[int, list[int]] = {}
     for k, lab in enumerate(labels):
         members.setdefault(lab, []).append(k)
-    prev_rows, start = [], n
-    for p in prev:
-        prev_rows.append(list(range(start, start + len(p["texts"]))))
-        start += len(p["texts"])
+    recurring = _recurring(members, grouped, [preds[i].category for i in rows], month, previous, seg, background,
+                           threshold)
     tier_rank = {t: i for i, t in enumerate(tax.tier_codes)}
     problems = []
     for ks in members.values():
@@ -223,15 +219,10 @@ def screen_frame(model, frame: pd.DataFrame, month: str, *, threshold: float, ru
         first = min(o.visit_date for o in ops)
         r = route(tax, cat, tier, first)
         rep = ops[ks.index(sim.representative(S, ks))]
-        recurring = set()
-        for p, pr in zip(prev, prev_rows):
-            if p["category"] == cat and sim.average_link(S, ks, pr) >= threshold:
-                recurring.update(p.get("recurring_months", []))
-                recurring.add(p["month"])
         problems.append(Problem("", 0, month, cat, rep.text, rep.record_id, [o.record_id for o in ops], len(ops),
                                 len(ents), ents, sorted({o.deputy for o in ops if o.deputy}), tier, dict(votes),
                                 escalated, r.lead_agency, r.deadline,
-                                [o.record_id for o in ops if o.needs_review], sorted(recurring),
+                                [o.record_id for o in ops if o.needs_review], recurring[ks[0]],
                                 [o.text for o in ops]))
     problems.sort(key=lambda p: (-p.n_enterprises, -p.n_opinions, -len(p.recurring_months), -tier_rank[p.tier],
                                  p.record_ids[0]))
@@ -242,6 +233,27 @@ def screen_frame(model, frame: pd.DataFrame, month: str, *, threshold: float, ru
         for rid in p.record_ids:
             by_id[rid].problem_id = p.id
     return opinions, problems
+
+
+def _recurring(members, texts, categories, month, previous, segmenter, background, threshold) -> dict:
+    """For each group (keyed by its first row): the sorted months of earlier problems of the
+    same category whose opinions are, on average, at least ``threshold`` similar to it. The
+    months grouped are vectorised apart from the earlier ones, so that ``--previous`` never
+    changes how a month is grouped."""
+    prev = [p for p in previous if p["month"] < month and p.get("texts")]
+    out = {ks[0]: set() for ks in members.values()}
+    if prev:
+        S = sim.cosine_matrix(sim.vectorise(list(texts) + [t for p in prev for t in p["texts"]], segmenter,
+                                            background))
+        start = len(texts)
+        for p in prev:
+            rows = range(start, start + len(p["texts"]))
+            start += len(p["texts"])
+            for ks in members.values():
+                if categories[ks[0]] == p["category"] and sim.average_link(S, ks, rows) >= threshold:
+                    out[ks[0]].update(p.get("recurring_months", []))
+                    out[ks[0]].add(p["month"])
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def screen_month(path, month: str, model, *, data_dir=None, previous=(), threshold: float | None = None,
@@ -258,6 +270,9 @@ def screen_month(path, month: str, model, *, data_dir=None, previous=(), thresho
     threshold = float(threshold if threshold is not None else settings["threshold"])
     rule = screening_rule(data_dir, model.taxonomy)
     frame, counts = read_month(path, month, **columns)
+    if frame.empty:
+        found = ", ".join(f"{m} ({n})" for m, n in counts["outside_by_month"].items()) or "none with a readable date"
+        raise InputError(f"{path}: expected opinions visited in {month}, found none; its rows are from {found}")
     dup = frame["record_id"][frame["record_id"].duplicated()].unique().tolist()
     if dup:
         raise InputError(f"{path}: duplicate record ids in {month}: {dup[:10]}; expected each id once")
@@ -275,7 +290,8 @@ def screen_month(path, month: str, model, *, data_dir=None, previous=(), thresho
     sim_info = {k: settings[k] for k in ("threshold", "precision", "recall", "target_precision", "n_pairs")
                 if k in settings}
     sim_info["threshold"] = threshold
-    return ScreeningResult(month, Path(path).name, str(getattr(model, "card_", {}).get("version", "")), sim_info,
+    version = str((getattr(model, "card_", None) or {}).get("version", "")) or "(not saved)"
+    return ScreeningResult(month, Path(path).name, version, sim_info,
                            {"escalate_to_tier": rule.escalate_to_tier,
                             "escalate_min_enterprises": rule.escalate_min_enterprises},
                            counts, opinions, problems, model.taxonomy)
