@@ -68,7 +68,7 @@ def _digits_runs(text):
     return re.sub(r"(?<=\d)[ -](?=\d)", "", text)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(ANY_TEXT)
 @example("")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .engine import format_term
 from .errors import InputError
 from .io import DATE_COLUMNS, DEPUTY_COLUMNS, TEXT_COLUMNS, AtomicTableWriter, find_column, read_chunks
 from .routing import parse_date
@@ -52,7 +53,7 @@ class BatchSummary:
 
 
 def format_terms(terms: list[dict]) -> str:
-    return "; ".join(f"{t['term']}({t['weight']:+.2f})" for t in terms)
+    return "; ".join(format_term(t["term"], t["weight"]) for t in terms)
 
 
 def triage_frame(model, df: pd.DataFrame, text_col: str, date_col: str | None = None,
@@ -67,7 +68,7 @@ def triage_frame(model, df: pd.DataFrame, text_col: str, date_col: str | None = 
             dates.append(None)
             bad += 1
     deputies = list(df[deputy_col]) if deputy_col else [None] * len(df)
-    cols = model.predict_columns(df[text_col].tolist(), dates, deputies)
+    cols = model.predict_columns(df[text_col].tolist(), dates, deputies, alternatives=False, terms_as_text=True)
     out = df.copy()
     for name in ("category", "tier"):
         out[name] = [v or "" for v in cols[name]]
@@ -76,7 +77,7 @@ def triage_frame(model, df: pd.DataFrame, text_col: str, date_col: str | None = 
     out["needs_review"] = cols["needs_review"]
     for name in ("review_reason", "lead_agency", "deadline"):
         out[name] = [v or "" for v in cols[name]]
-    out["explanation"] = [format_terms(t) for t in cols["explanation"]]
+    out["explanation"] = cols["explanation"]
     return out, bad
 
 

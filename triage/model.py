@@ -17,6 +17,7 @@ from .segment import Segmenter
 from .taxonomy import Taxonomy
 
 OFFTOPIC = "_offtopic"  # background class of the category model; never a taxonomy code
+CONSTANT = "constant"  # the "classifier" of a tier model when there is a single tier
 
 REVIEW_REASONS = {
     "off_topic": "looks like no category at all (greeting, chit-chat...) / 疑似与企业诉求无关",
@@ -111,8 +112,12 @@ class TriageModel:
         args = dict(n_splits=self.cv, random_state=self.random_state, n_jobs=self.n_jobs)
         cat_table, cat_best, (cat_classes, cat_oof) = compare(
             cat_joined, cat_y, cat_labels, self.feature_sets, self.classifiers, **args)
-        tier_table, tier_best, (tier_classes, tier_oof) = compare(
-            joined, tiers, tier_labels, self.feature_sets, self.classifiers, **args)
+        if len(tier_labels) > 1:
+            tier_table, tier_best, (tier_classes, tier_oof) = compare(
+                joined, tiers, tier_labels, self.feature_sets, self.classifiers, **args)
+        else:  # a taxonomy with a single tier (or data using one): nothing to learn
+            tier_table, tier_best = [], (cat_best[0], CONSTANT)
+            tier_classes, tier_oof = np.array(tier_labels, dtype=object), np.ones((len(texts), 1))
 
         self._fit_final(seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers)
 
@@ -163,7 +168,12 @@ class TriageModel:
         for feats, (_, clf_name), X_texts, y in ((cat_feats, cat_best, cat_joined, cat_y),
                                                  (tier_feats, tier_best, joined, tiers)):
             n_min = int(min(np.sum(y == label) for label in set(y)))
-            clf = make_classifier(clf_name, self.random_state, n_classes_min=max(2, min(3, n_min)))
+            if clf_name == CONSTANT:
+                from sklearn.dummy import DummyClassifier
+
+                clf = DummyClassifier(strategy="prior")
+            else:
+                clf = make_classifier(clf_name, self.random_state, n_classes_min=max(2, min(3, n_min)))
             clf = as_float64(clf.fit(feats.transform(X_texts), y))
             pipes.append(Pipeline([("segment", step), ("features", feats), ("classifier", clf)]))
         self.category_pipeline_, self.tier_pipeline_ = pack_pair(*pipes)
@@ -271,9 +281,14 @@ class TriageModel:
         cols = self.predict_columns(texts, intake_dates, deputies)
         return [Prediction(*row) for row in zip(*(cols[f] for f in _FIELDS))]
 
-    def predict_columns(self, texts: list, intake_dates: list, deputies: list) -> dict[str, list]:
-        """Like ``predict_batch``, as columns: the ``Prediction`` field names, each mapped to
-        one value per text (what a table writer wants, without a Prediction per row)."""
+    def predict_columns(self, texts: list, intake_dates: list, deputies: list, *, alternatives: bool = True,
+                        terms_as_text: bool = False) -> dict[str, list]:
+        """Like ``predict_batch``, as columns: each ``Prediction`` field name maps to one value
+        per text (what a table writer wants, without an object per row).
+
+        alternatives: ``False`` leaves them empty (saves time when they are not shown).
+        terms_as_text: the explanation of each text as one string ``term(+0.42); ...``
+        (``triage.engine.format_term``) instead of a list of dicts."""
         self._check_fitted()
         n = len(texts)
         joined = self._segmenter().join(texts)
@@ -284,57 +299,68 @@ class TriageModel:
             "review_reason": [None] * n, "lead_agency": [None] * n, "lead_agency_en": [None] * n,
             "deadline_days": [None] * n, "deadline": [None] * n,
             "deputy": [(str(d).strip() or None) if d is not None else None for d in deputies],
-            "explanation": [[] for _ in range(n)],
+            "explanation": [""] * n if terms_as_text else [[] for _ in range(n)],
         }
         if usable:
-            self._fill(cols, usable, self._scores([joined[i] for i in usable]), intake_dates, deputies)
-        usable_set = set(usable)
-        for i in range(n):
-            if i not in usable_set:
-                cols["review_reason"][i] = "empty_text" if not str(texts[i] or "").strip() else "no_usable_words"
+            values = self._values(self._scores([joined[i] for i in usable]), [intake_dates[i] for i in usable],
+                                  [deputies[i] for i in usable], alternatives, terms_as_text)
+            everything = len(usable) == n
+            for name, vals in values.items():
+                if everything:
+                    cols[name] = vals
+                else:
+                    col = cols[name]
+                    for i, v in zip(usable, vals):
+                        col[i] = v
+        if len(usable) < n:
+            usable_set = set(usable)
+            for i in range(n):
+                if i not in usable_set:
+                    cols["review_reason"][i] = "empty_text" if not str(texts[i] or "").strip() else "no_usable_words"
         return cols
 
-    def _fill(self, cols, usable, sc: Scores, intake_dates, deputies):
+    def _values(self, sc: Scores, dates, deputies, alternatives: bool, terms_as_text: bool) -> dict[str, list]:
+        """The prediction columns of the usable texts (all of them have words)."""
         cats, tiers = np.asarray(self.categories_, dtype=object), np.asarray(self.tiers_, dtype=object)
         cp, tp = sc.category, sc.tier
-        m = len(usable)
+        m = len(dates)
+        rows = np.arange(m)
         real = self._real_columns()
         order = real[np.argsort(-cp[:, real], axis=1, kind="stable")]
         top = order[:, 0]
-        p = cp[np.arange(m), top]
+        p = cp[rows, top]
         tier_idx = np.argmax(tp, axis=1)
-        tier_p = tp[np.arange(m), tier_idx]
-        known = sc.known()
         off = cats[np.argmax(cp, axis=1)] == OFFTOPIC
-        reasons = np.where(~known, "no_known_terms", np.where(off, "off_topic", np.where(
+        reasons = np.where(~sc.known(), "no_known_terms", np.where(off, "off_topic", np.where(
             p < self.review_threshold_, "low_confidence", ""))).tolist()
-        explanations = (explain_rows(sc.X, sc.weights(), sc.names(), sc.name_ids(), top, self.n_terms) if self.n_terms
-                        else [[] for _ in range(m)])
-        alt = order[:, 1:1 + self.n_alternatives]
-        alt_p = cp[np.arange(m)[:, None], alt].tolist()
-        alt_c = cats[alt].tolist()
-        cat_l, tier_l = cats[top].tolist(), tiers[tier_idx].tolist()
-        p_l, tier_p_l = p.tolist(), tier_p.tolist()
-        routes = {}
-        for k, i in enumerate(usable):
-            cat, tier, date, dep = cat_l[k], tier_l[k], intake_dates[i], deputies[i]
+        out = {
+            "category": cats[top].tolist(), "tier": tiers[tier_idx].tolist(),
+            "category_probability": [round(x, 4) for x in p.tolist()],
+            "tier_probability": [round(x, 4) for x in tp[rows, tier_idx].tolist()],
+            "needs_review": [bool(r) for r in reasons], "review_reason": [r or None for r in reasons],
+        }
+        if alternatives and self.n_alternatives:
+            alt = order[:, 1:1 + self.n_alternatives]
+            out["alternatives"] = [[{"category": c, "probability": round(q, 4)} for c, q in zip(cs, qs)]
+                                   for cs, qs in zip(cats[alt].tolist(), cp[rows[:, None], alt].tolist())]
+        if self.n_terms:
+            out["explanation"] = explain_rows(sc.X, sc.weights(), sc.names(), sc.name_ids(), top, self.n_terms,
+                                              as_text=terms_as_text)
+        cache: dict = {}
+
+        def routed(cat, tier, date, dep):
             try:
-                key = (cat, tier, date, dep)
-                r = routes.get(key)
+                r = cache.get((cat, tier, date, dep))
             except TypeError:  # an unhashable date: no cache
-                key, r = None, None
+                return route(self.taxonomy, cat, tier, date, dep)
             if r is None:
-                r = route(self.taxonomy, cat, tier, date, dep)
-                if key is not None:
-                    routes[key] = r
-            cols["category"][i], cols["tier"][i] = cat, tier
-            cols["category_probability"][i], cols["tier_probability"][i] = round(p_l[k], 4), round(tier_p_l[k], 4)
-            cols["alternatives"][i] = [{"category": c, "probability": round(q, 4)} for c, q in zip(alt_c[k], alt_p[k])]
-            cols["needs_review"][i] = bool(reasons[k])
-            cols["review_reason"][i] = reasons[k] or None
-            cols["lead_agency"][i], cols["lead_agency_en"][i] = r.lead_agency, r.lead_agency_en
-            cols["deadline_days"][i], cols["deadline"][i], cols["deputy"][i] = r.deadline_days, r.deadline, r.deputy
-            cols["explanation"][i] = explanations[k]
+                r = cache[(cat, tier, date, dep)] = route(self.taxonomy, cat, tier, date, dep)
+            return r
+
+        routes = [routed(*args) for args in zip(out["category"], out["tier"], dates, deputies)]
+        for name in ("lead_agency", "lead_agency_en", "deadline_days", "deadline", "deputy"):
+            out[name] = [getattr(r, name) for r in routes]
+        return out
 
     def _real_columns(self) -> np.ndarray:
         return np.array([i for i, c in enumerate(self.categories_) if c != OFFTOPIC])

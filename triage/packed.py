@@ -408,6 +408,9 @@ def pack_linear(clf, n_features: int, columns: np.ndarray | None = None) -> Pack
         a = np.array([c.a_ for c in cal.calibrators], dtype=np.float64)
         b = np.array([c.b_ for c in cal.calibrators], dtype=np.float64)
         coef, intercept, link = est.coef_, est.intercept_, "sigmoid"
+    elif name == "DummyClassifier" and len(clf.classes_) == 1:  # a single class: probability 1
+        coef, intercept, a, b, link = np.zeros((1, n_features)), np.zeros(1), None, None, "softmax"
+        columns = None
     elif name == "LogisticRegression":
         coef, intercept, a, b = clf.coef_, clf.intercept_, None, None
         link = "logistic" if len(clf.classes_) == 2 else "softmax"

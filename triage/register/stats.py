@@ -56,10 +56,12 @@ def compute_stats(views: list[dict], today: dt.date, calendar=None, since: int |
     work = []
     if calendar is not None:
         for v in closed:
+            start, end = dt.date.fromisoformat(v["raised_on"]), dt.date.fromisoformat(v["closed_on"])
+            if calendar.provisional_years(start, end):  # outside the years the calendar covers: not exact
+                continue
             try:
-                work.append(calendar.working_days_between(dt.date.fromisoformat(v["raised_on"]),
-                                                          dt.date.fromisoformat(v["closed_on"])))
-            except CalendarError:  # raised or closed outside the years the calendar covers
+                work.append(calendar.working_days_between(start, end))
+            except CalendarError:
                 pass
     zh, en = headline(totals, years[0] if years else None)
     return {
