@@ -167,7 +167,7 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     items = merge_alternatives([describe(e, request.url.path) for e in exc.errors()])
     first = items[0] if items else {"code": "invalid_value", "message": "invalid request", "field": None, "limit": None}
     log.info("422 %s %s: %s", request.method, clean(request.url.path),
-             ", ".join(f"{i['code']}@{i['field']}" for i in items[:5]))
+             clean(", ".join(f"{i['code']}@{i['field']}" for i in items[:5])))  # a field name may be a number
     return error_json(422, first["code"], first["message"], first["field"], first["limit"], items[:MAX_DETAILS])
 
 
@@ -180,8 +180,17 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         allowed = (exc.headers or {}).get("Allow", "")
         return error_json(405, "method_not_allowed", f"{request.method} is not allowed here; allowed: {allowed}",
                           headers=exc.headers)
+    if exc.status_code == 400 and exc.detail == _UNDECODABLE:  # FastAPI could not decode the JSON body
+        why = _WHY.get(type(exc.__cause__), "it could not be decoded")
+        item = {"code": "malformed_json", "message": f"request body is not valid JSON ({why})", "field": None,
+                "limit": None}
+        return error_json(422, **item, details=[item])
     detail = exc.detail if isinstance(exc.detail, str) else "request refused"
     return error_json(exc.status_code, f"http_{exc.status_code}", detail, headers=exc.headers)
+
+
+_UNDECODABLE = "There was an error parsing the body"
+_WHY = {UnicodeDecodeError: "it is not UTF-8 text", RecursionError: "it is nested too deeply"}
 
 
 async def _api(request: Request, exc: ApiError) -> JSONResponse:

@@ -1,8 +1,10 @@
 """Batch classification of opinion tables: ``triage classify``.
 
 The input is read in chunks and each chunk is triaged in one vectorised call, so memory
-stays flat however long the file; with ``jobs > 1`` chunks go to a process pool whose
-workers load the model once each. Output is written atomically."""
+stays flat however long the file; with ``jobs > 1`` chunks go to a process pool (forked
+from the process holding the model on Linux, so the model is not loaded again; elsewhere
+each worker loads it once). Only the texts, dates and deputies of a chunk travel to a
+worker and only the output columns come back. Output is written atomically."""
 from __future__ import annotations
 
 import os
@@ -36,12 +38,13 @@ class BatchSummary:
     seconds: float = 0.0
     output: str = ""
 
-    def add(self, out: pd.DataFrame, bad_dates: int) -> None:
-        self.rows += len(out)
-        self.needs_review += int(out["needs_review"].sum())
-        self.reasons.update(r for r in out["review_reason"] if r)
-        self.categories.update(c for c in out["category"] if c)
-        self.tiers.update(t for t in out["tier"] if t)
+    def add(self, out, bad_dates: int) -> None:
+        """Count one chunk's output (a table, or its output columns as lists)."""
+        self.rows += len(out["category"])
+        self.needs_review += int(sum(out["needs_review"]))
+        self.reasons.update(r for r in list(out["review_reason"]) if r)
+        self.categories.update(c for c in list(out["category"]) if c)
+        self.tiers.update(t for t in list(out["tier"]) if t)
         self.bad_dates += bad_dates
 
     def to_dict(self) -> dict:
@@ -60,40 +63,70 @@ def triage_frame(model, df: pd.DataFrame, text_col: str, date_col: str | None = 
                  deputy_col: str | None = None) -> tuple[pd.DataFrame, int]:
     """Triage one table: every input column kept, the output columns added (replacing
     same-named ones). Returns the table and the number of unreadable intake dates."""
+    cols, bad = triage_columns(model, *_inputs(df, text_col, date_col, deputy_col))
+    return attach(df, cols), bad
+
+
+def _inputs(df, text_col, date_col, deputy_col):
+    n = len(df)
+    return (df[text_col].tolist(), df[date_col].tolist() if date_col else [None] * n,
+            df[deputy_col].tolist() if deputy_col else [None] * n)
+
+
+def triage_columns(model, texts: list, date_values: list, deputies: list) -> tuple[dict[str, list], int]:
+    """The output columns (``OUTPUT_COLUMNS``) for these texts, and how many dates were unreadable."""
     dates, bad = [], 0
-    for v in (df[date_col] if date_col else [None] * len(df)):
+    for v in date_values:
         try:
             dates.append(parse_date(v))
         except InputError:
             dates.append(None)
             bad += 1
-    deputies = list(df[deputy_col]) if deputy_col else [None] * len(df)
-    cols = model.predict_columns(df[text_col].tolist(), dates, deputies, alternatives=False, terms_as_text=True)
-    out = df.copy()
-    for name in ("category", "tier"):
-        out[name] = [v or "" for v in cols[name]]
-    out["category_probability"] = cols["category_probability"]
-    out["tier_probability"] = cols["tier_probability"]
-    out["needs_review"] = cols["needs_review"]
-    for name in ("review_reason", "lead_agency", "deadline"):
-        out[name] = [v or "" for v in cols[name]]
-    out["explanation"] = cols["explanation"]
+    cols = model.predict_columns(texts, dates, deputies, alternatives=False, terms_as_text=True)
+    out = {name: cols[name] for name in OUTPUT_COLUMNS}
+    for name in ("category", "tier", "review_reason", "lead_agency", "deadline"):
+        out[name] = [v or "" for v in out[name]]
     return out, bad
 
 
-# --- process pool: one model per worker, loaded by the initializer -----------------------
+def attach(df: pd.DataFrame, cols: dict[str, list]) -> pd.DataFrame:
+    out = df.copy()
+    for name in OUTPUT_COLUMNS:
+        out[name] = cols[name]
+    return out
+
+
+# --- process pool: one model per worker --------------------------------------------------
+# On Linux the workers are forked from the process that already holds the model (no second
+# load; its arrays stay shared between the processes); elsewhere each worker loads it once.
 _WORKER = {}
 
 
-def _init_worker(model_path: str) -> None:
-    from .artifacts import load
+def _init_worker(model_path: str | None) -> None:
+    if model_path is not None:
+        from .artifacts import load
 
-    _WORKER["model"] = load(model_path).warm_up()
+        _WORKER["model"] = load(model_path).warm_up()
 
 
 def _work(args):
-    df, text_col, date_col, deputy_col = args
-    return triage_frame(_WORKER["model"], df, text_col, date_col, deputy_col)
+    """Texts, dates and deputies of one chunk in; its output columns out (small to send back)."""
+    return triage_columns(_WORKER["model"], *args)
+
+
+def _pool(model, jobs: int):
+    import gc
+    import multiprocessing
+
+    if "fork" in multiprocessing.get_all_start_methods():
+        _WORKER["model"] = model.warm_up()
+        gc.freeze()  # what exists now is never collected: the forked workers keep sharing its pages
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_init_worker, initargs=(None,))
+    path = getattr(model, "path_", None)
+    if not path:
+        raise InputError("jobs > 1 needs a model loaded from a model folder")
+    return ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(path,))
 
 
 def _bounded_map(pool, fn, items, window):
@@ -108,6 +141,22 @@ def _bounded_map(pool, fn, items, window):
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
+
+
+def _paired(chunks, run):
+    """(chunk, result) pairs of ``run`` (an in-order map over chunks), keeping each input chunk
+    until its result arrives (at most the map's window of them)."""
+    from collections import deque
+
+    held = deque()
+
+    def feed():
+        for c in chunks:
+            held.append(c)
+            yield c
+
+    for result in run(feed()):
+        yield held.popleft(), result
 
 
 def classify_file(src, dst, model, *, text_column: str | None = None, date_column: str | None = None,
@@ -138,29 +187,29 @@ def classify_file(src, dst, model, *, text_column: str | None = None, date_colum
             yield first
         yield from chunks
 
+    pool = _pool(model, jobs) if jobs > 1 and len(first) else None  # before the progress bar's thread: forks
     bar = tqdm(unit=" rows", disable=not progress, file=sys.stderr, mininterval=0.5)
-    pool = None
     try:
         with AtomicTableWriter(dst) as writer:
             if len(first) == 0:
                 writer.write(triage_frame(model, first, text_col, date_col, deputy_col)[0])
-            if jobs > 1:
-                path = getattr(model, "path_", None)
-                if not path:
-                    raise InputError("jobs > 1 needs a model loaded from a model folder")
-                pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(path,))
-                results = _bounded_map(pool, _work, ((c, text_col, date_col, deputy_col) for c in all_chunks()),
-                                       window=2 * jobs)
+            chunks_in = all_chunks()
+            if pool is not None:
+                pairs = _paired(chunks_in, lambda cs: _bounded_map(
+                    pool, _work, (_inputs(c, text_col, date_col, deputy_col) for c in cs), window=2 * jobs))
             else:
-                results = (triage_frame(model, c, text_col, date_col, deputy_col) for c in all_chunks())
-            for out, bad in results:
-                writer.write(out)
-                summary.add(out, bad)
-                bar.update(len(out))
+                pairs = ((c, triage_columns(model, *_inputs(c, text_col, date_col, deputy_col))) for c in chunks_in)
+            for chunk, (cols, bad) in pairs:
+                writer.write(attach(chunk, cols))
+                summary.add(cols, bad)
+                bar.update(len(chunk))
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+            import gc
+
+            gc.unfreeze()
     summary.seconds = time.perf_counter() - start
     return summary
 

@@ -51,6 +51,13 @@ class Prediction:
 _FIELDS = tuple(f.name for f in fields(Prediction))
 
 
+def _constant_metrics(y) -> dict:
+    """The metrics of a single-label task (every prediction is right)."""
+    label, n = str(y[0]), int(len(y))
+    return {"n": n, "macro_f1": 1.0, "accuracy": 1.0, "per_class_f1": {label: 1.0},
+            "confusion_matrix": {"labels": [label], "matrix": [[n]]}}
+
+
 class TriageModel:
     """Sort opinions into categories and routing tiers.
 
@@ -142,8 +149,12 @@ class TriageModel:
             "category": {"selected": {"features": cat_best[0], "classifier": cat_best[1]},
                          "comparison": cat_table, "cv": metrics(categories, cat_pred, cat_labels)},
             "tier": {"selected": {"features": tier_best[0], "classifier": tier_best[1]},
-                     "comparison": tier_table, "cv": metrics(tiers, tier_pred, tier_labels)},
+                     "comparison": tier_table,
+                     "cv": metrics(tiers, tier_pred, tier_labels) if len(tier_labels) > 1 else _constant_metrics(tiers)},
             "review": review,
+            # one vectoriser (or one feature union) serves both models: features computed once
+            "shared_features": bool(self._packs["category"].features is not None
+                                    and self._packs["category"].features is self._packs["tier"].features),
         }
         return self
 
@@ -160,7 +171,7 @@ class TriageModel:
         from sklearn.pipeline import Pipeline
 
         from .features import SegmentStep, as_float64, fit_shared, make_classifier
-        from .packed import pack_pair
+        from .packing import pack_pair
 
         cat_feats, tier_feats = fit_shared(cat_best[0], tier_best[0], cat_joined, joined)
         step = SegmentStep(seg)
@@ -220,7 +231,7 @@ class TriageModel:
     def _payload(self) -> dict:
         """What a model file stores: both pipelines packed (packed now if they were given as
         scikit-learn pipelines and can be), else as they are."""
-        from .packed import pack_pair
+        from .packing import pack_pair
 
         packs = self.__dict__.get("_packs", {})
         if packs.get("category") is None or packs.get("tier") is None:

@@ -125,8 +125,9 @@ class Register:
     # ---- helpers -----------------------------------------------------------------------
     def _load(self, ses, ref) -> Suggestion:
         text = str(ref).strip()
-        if text.isdigit():
-            s = ses.get(Suggestion, int(text))
+        if text.isascii() and text.isdigit():  # not '¹': isdigit() alone lets it through to int()
+            number = int(text)
+            s = ses.get(Suggestion, number) if number < 2**63 else None  # beyond a database integer
         else:
             s = ses.scalar(select(Suggestion).where(Suggestion.code == text.upper()))
         if s is None:

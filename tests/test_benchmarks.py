@@ -1,0 +1,102 @@
+"""Each benchmark script runs in its small mode and writes the JSON it promises (keys and
+sane values; never timings: speed is measured by the scripts, not asserted by tests)."""
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import DATA, ROOT
+from triage.segment import Segmenter
+from triage.taxonomy import load_taxonomy
+
+BENCH = ROOT / "benchmarks"
+
+
+def run_script(name: str, *args) -> tuple[dict, dict]:
+    """Run a benchmark script; (the JSON file it wrote, the JSON of its last output line)."""
+    json_path = args[args.index("--json") + 1]
+    done = subprocess.run([sys.executable, str(BENCH / name), *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(open(json_path, encoding="utf-8").read()), last
+
+
+def test_batch_small(tmp_path):
+    written, last = run_script("batch.py", "--small", "--json", tmp_path / "batch.json")
+    assert written == last
+    assert written["benchmark"] == "batch" and written["machine"]["cpus"] >= 1
+    rows = written["results"]
+    assert [(r["pipeline"], r["jobs"]) for r in rows] == [
+        ("triage classify", 1), ("triage classify", 2), ("jieba+TfidfVectorizer+LinearSVC", 1)]
+    for r in rows:
+        assert r["data"] == "corpus" and r["rows"] == 2000 and r["repeats"] == 1
+        assert 10 < r["mean_chars"] < 300
+        assert r["seconds"] > 0 and r["texts_per_second"] == pytest.approx(2000 / r["seconds"], rel=0.01)
+        assert r["chars_per_second"] == pytest.approx(r["texts_per_second"] * r["mean_chars"], rel=0.01)
+        assert 0 < r["peak_pss_mb"] <= r["peak_rss_mb"] < 4096
+    (ratio,) = written["ratios"]
+    assert ratio["rows"] == 2000 and ratio["jobs"] in (1, 2) and ratio["ratio"] > 0
+    assert written["targets"] == {"texts_per_second": 20000, "ratio_to_peer": 5, "peak_memory_mb_at_1m_rows": 400}
+
+
+def test_startup_small(tmp_path):
+    written, last = run_script("startup.py", "--small", "--json", tmp_path / "startup.json")
+    assert written == last and written["target_seconds"] == 1.5
+    library, classify = written["results"]
+    for r in (library, classify):
+        assert r["runs"] == 2 and 0 < r["min_seconds"] <= r["median_seconds"] <= r["max_seconds"] < 120
+    assert library["imports_sklearn"] is False  # the shipped model is packed: numpy alone predicts
+
+
+@pytest.fixture(scope="module")
+def teddy_like(tmp_path_factory):
+    """A folder shaped like the Teddy Cup data (the real one stays outside the repository):
+    the corpus and off-topic texts relabelled with the seven labels, raw and segmented."""
+    tax = load_taxonomy(BENCH / "teddy2020c" / "taxonomy.toml")
+    labels = [c.name_zh for c in tax.categories]
+    corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)
+    segmenter = Segmenter.from_files(stopwords_path=DATA / "stopwords.txt")
+    off = [l for l in (DATA / "offtopic.txt").read_text("utf-8").splitlines() if segmenter.tokens(l)]
+    groups = [corpus.loc[corpus["category"] == c, "text"].tolist()[:60] for c in sorted(corpus["category"].unique())]
+    groups += [off[:60], off[60:120]]
+    rows = [(t, labels[g], "test" if i % 5 == 0 else "train") for g, texts in enumerate(groups)
+            for i, t in enumerate(texts)]
+    folder = tmp_path_factory.mktemp("teddy")
+    raw = pd.DataFrame(rows, columns=["text", "label", "split"])
+    raw.insert(0, "id", range(len(raw)))
+    raw.to_csv(folder / "raw.csv", index=False)
+    seg = raw.copy()
+    seg["text"] = segmenter.join(raw["text"])
+    seg.to_csv(folder / "segmented.csv", index=False)
+    return folder, raw
+
+
+def test_teddy_small(tmp_path, teddy_like):
+    folder, raw = teddy_like
+    written, last = run_script("teddy2020c.py", folder, "--small", "--json", tmp_path / "teddy.json")
+    assert written == last and written["mode"] == "small"
+    for key in ("segmented_macro_f1", "segmented_accuracy", "raw_macro_f1", "raw_accuracy"):
+        assert 0.0 <= written[key] <= 1.0
+    assert set(written["targets_met"]) == {"segmented_macro_f1", "raw_macro_f1"}
+    assert any(a["macro_f1"] == 0.912 for a in written["anchors"])
+    for name in ("segmented", "raw"):
+        task = written["tasks"][name]
+        assert task["selected"] == {"features": "word", "classifier": "linearsvc"} and task["cv_folds"] == 3
+        assert len(task["test_per_class_f1"]) == 7
+        matrix = task["test_confusion_matrix"]["matrix"]
+        assert len(matrix) == 7 and all(len(r) == 7 for r in matrix)
+        assert sum(map(sum, matrix)) == task["n_test"]
+        assert task["test_accuracy"] == round(sum(matrix[i][i] for i in range(7)) / task["n_test"], 4)
+    parity = written["tasks"]["raw"]["segmenter_parity"]
+    assert parity["differing"] == 0 and parity["texts"] == written["tasks"]["raw"]["n_train"] + \
+        written["tasks"]["raw"]["n_test"]
+
+
+def test_teddy_refuses_a_folder_without_the_data(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCH / "teddy2020c.py"), str(tmp_path), "--small", "--json",
+                           str(tmp_path / "t.json")], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert f"error: {tmp_path / 'segmented.csv'} not found" in done.stderr

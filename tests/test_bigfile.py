@@ -1,0 +1,71 @@
+"""Peak memory of `triage classify` stays flat however long the file: ten times the rows
+must not cost more than FLAT_BOUND_MB of peak resident memory.
+
+The larger file is the smaller one's rows ten times over (with their own ids), so it is made
+of the very same chunks and only holding on to rows can make its peak higher. Each row
+carries a 1,000-character `notes` column that classify copies through to its output: a job
+that held the whole table instead of streaming it would keep ~55 MB more of input alone on
+the larger file, plus the results; the control test shows the measurement sees that much.
+The 1,000,000-row figure is measured by benchmarks/batch.py (issue 6), not here: this is the
+small, always-run proof of the same property."""
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import DATA, ROOT
+
+SMALL, LARGE, CHUNK = 6_000, 60_000, 1_000
+FLAT_BOUND_MB = 10.0
+NOTE = "备注：" + "x" * 997  # 1,000 characters
+
+# Runs a command in a fresh process and prints the peak RSS (kB) of the largest child it
+# waited for: one measurement per process, so runs never mix.
+_PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def peak_rss_mb(*cmd: str) -> float:
+    done = subprocess.run([sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout.strip().splitlines()[-1]) / 1024
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("big")
+    corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)
+    paths = {}
+    texts = corpus["text"].sample(n=SMALL, replace=True, random_state=0).to_numpy()
+    for rows in (SMALL, LARGE):
+        paths[rows] = folder / f"opinions_{rows}.csv"
+        frame = pd.DataFrame({"id": range(rows), "text": np.tile(texts, rows // SMALL), "notes": NOTE})
+        frame.to_csv(paths[rows], index=False)
+    return paths
+
+
+def test_peak_memory_of_classify_is_flat_from_6000_to_60000_rows(inputs, tmp_path):
+    peaks = {}
+    for rows, src in inputs.items():
+        out = tmp_path / f"out_{rows}.csv"
+        peaks[rows] = peak_rss_mb(sys.executable, "-m", "triage", "classify", str(src), "-o", str(out), "--quiet",
+                                  "--chunk-size", str(CHUNK))
+        written = pd.read_csv(out, dtype=str, keep_default_na=False, usecols=["id", "notes", "category"])
+        assert len(written) == rows and written["id"].tolist() == [str(i) for i in range(rows)]
+        assert (written["notes"] == NOTE).all() and (written["category"] != "").all()
+        out.unlink()
+    growth = peaks[LARGE] - peaks[SMALL]
+    print(f"\npeak RSS of triage classify, chunk {CHUNK}: {SMALL} rows {peaks[SMALL]:.1f} MB, "
+          f"{LARGE} rows {peaks[LARGE]:.1f} MB, growth {growth:+.1f} MB (bound {FLAT_BOUND_MB} MB)")
+    assert growth < FLAT_BOUND_MB, peaks
+
+
+def test_the_measurement_sees_a_job_that_holds_the_whole_file(inputs):
+    """Control: reading the whole table at once shows a growth well over the bound, so the
+    flat result above is not a blind measurement."""
+    hold = "import sys, pandas; frame = pandas.read_csv(sys.argv[1], dtype=str); print(len(frame))"
+    peaks = {rows: peak_rss_mb(sys.executable, "-c", hold, str(src)) for rows, src in inputs.items()}
+    print(f"\npeak RSS of reading the whole file: {SMALL} rows {peaks[SMALL]:.1f} MB, {LARGE} rows {peaks[LARGE]:.1f} MB")
+    assert peaks[LARGE] - peaks[SMALL] > 3 * FLAT_BOUND_MB, peaks
