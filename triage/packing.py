@@ -13,7 +13,7 @@ from .packed import _SEP, WORD_PATTERN, PackedFeatures, PackedLinear, PackedPipe
 
 def _pack_vectorizer(v) -> _Block | None:
     name = type(v).__name__
-    if name != "TfidfVectorizer" or v.binary or v.stop_words is not None or v.strip_accents is not None \
+    if name not in ("TfidfVectorizer", "Tfidf") or v.binary or v.stop_words is not None or v.strip_accents is not None \
             or v.lowercase or v.tokenizer is not None or v.norm not in ("l2", None) or not v.use_idf:
         return None
     if v.analyzer == "word" and v.preprocessor is None and v.token_pattern == WORD_PATTERN:
