@@ -159,3 +159,25 @@ def test_a_single_tier_taxonomy_gives_that_tier_with_certainty(small_data):
     p = model.predict("园区门口的路灯坏了三天")
     assert p.tier == one.tiers[0].code and p.tier_probability == 1.0
     assert model._packs["tier"].fast
+
+
+def test_long_batches_are_counted_in_slices_with_the_same_result(trained, monkeypatch):
+    from triage import packed
+
+    texts = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)["text"].tolist()[:300] + [""] * 3
+    joined = trained._segmenter().join(texts)
+    features = trained._packs["category"].features
+    whole = features.transform(joined)
+    monkeypatch.setattr(packed, "MAX_CHARS", 500)
+    sliced = features.transform(joined)
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(sliced, name), getattr(whole, name))
+
+
+def test_predictions_do_not_depend_on_how_a_batch_is_sliced(trained, monkeypatch):
+    from triage import packed
+
+    texts = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)["text"].tolist()
+    whole = [p.to_dict() for p in trained.predict(texts)]
+    monkeypatch.setattr(packed, "MAX_CHARS", 300)
+    assert [p.to_dict() for p in trained.predict(texts)] == whole

@@ -71,10 +71,14 @@ def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, name_ids: np.nd
         contrib = X.data * weights[class_idx[rows], X.indices]
         pos = np.flatnonzero(contrib > 0)
         rows, contrib, cols = rows[pos], contrib[pos], X.indices[pos]
-        # by row, then strongest first; rows are already in order
-        rank = np.empty(len(pos), dtype=np.int64)
-        rank[np.argsort(-contrib)] = np.arange(len(pos))
-        order = np.argsort(rows * len(pos) + rank, kind="stable")
+        # by row, then strongest first, then by column (contributions within 2**-32 of each
+        # other count as equal): the order of a row never depends on the other rows
+        q = np.floor(contrib * 2.0 ** 32).astype(np.int64)
+        span = int(q.max(initial=0)) + 1
+        if n * span < 2 ** 62:
+            order = np.argsort(rows * span + (span - 1 - q), kind="stable")
+        else:  # absurdly large weights: the slow exact way
+            order = np.lexsort((-q, rows))
         rows, contrib, cols = rows[order], contrib[order], cols[order]
         _, first = np.unique(rows * (int(name_ids.max(initial=0)) + 1) + name_ids[cols], return_index=True)
         keep = np.zeros(len(rows), dtype=bool)

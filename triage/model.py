@@ -11,7 +11,7 @@ import numpy as np
 from .engine import Scores, explain_rows, packed_scores, sklearn_scores
 from .errors import InputError
 from .names import CLASSIFIERS, FEATURE_SETS
-from .packed import PackedPipeline
+from .packed import PackedPipeline, char_slices
 from .routing import route
 from .segment import Segmenter
 from .taxonomy import Taxonomy
@@ -312,16 +312,18 @@ class TriageModel:
             "deputy": [(str(d).strip() or None) if d is not None else None for d in deputies],
             "explanation": [""] * n if terms_as_text else [[] for _ in range(n)],
         }
-        if usable:
-            values = self._values(self._scores([joined[i] for i in usable]), [intake_dates[i] for i in usable],
-                                  [deputies[i] for i in usable], alternatives, terms_as_text)
-            everything = len(usable) == n
+        slices = char_slices([joined[i] for i in usable]) if usable else []
+        for a, b in slices:  # a few hundred thousand characters at a time: memory stays bounded
+            part = usable[a:b]
+            values = self._values(self._scores([joined[i] for i in part]), [intake_dates[i] for i in part],
+                                  [deputies[i] for i in part], alternatives, terms_as_text)
+            everything = len(part) == n
             for name, vals in values.items():
                 if everything:
                     cols[name] = vals
                 else:
                     col = cols[name]
-                    for i, v in zip(usable, vals):
+                    for i, v in zip(part, vals):
                         col[i] = v
         if len(usable) < n:
             usable_set = set(usable)

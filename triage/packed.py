@@ -20,14 +20,30 @@ scikit-learn ones.
 """
 from __future__ import annotations
 
+import io
 import pickle
 from itertools import chain, repeat
 
 import numpy as np
 
 _SEP = "\n"  # between the terms of a vocabulary (no term holds white space)
+MAX_CHARS = 200_000  # characters scored at once: bounds the temporary arrays however long the texts
 _CP_BITS = 21  # a code point fits in 21 bits, so up to three characters fit in one int64 key
 WORD_PATTERN = r"(?u)\S+"
+
+
+def char_slices(docs: list[str], limit: int | None = None) -> list[tuple[int, int]]:
+    """Consecutive (start, end) slices of ``docs`` holding at most ``limit`` characters each
+    (default ``MAX_CHARS``; a longer single text gets a slice of its own)."""
+    limit = MAX_CHARS if limit is None else limit
+    slices, start, size = [], 0, 0
+    for i, d in enumerate(docs):
+        size += len(d)
+        if size > limit and i > start:
+            slices.append((start, i))
+            start, size = i, len(d)
+    slices.append((start, len(docs)))
+    return slices
 
 
 class CSR:
@@ -139,6 +155,10 @@ class _Block:
     def names(self) -> list[str]:
         return self.terms.split(_SEP) if self.n_features else []
 
+    def vocabulary(self) -> dict:
+        """The vectoriser's ``vocabulary_`` (term -> column)."""
+        return dict(zip(self.names(), range(self.n_features)))
+
     def token_ids(self) -> dict:
         if self._ids is None:
             tokens = self.tokens.split(_SEP) if self.tokens else []
@@ -209,12 +229,18 @@ class PackedFeatures:
         self.blocks = blocks
         self.offsets = np.cumsum([0] + [b.n_features for b in blocks])
         self.n_features = int(self.offsets[-1])
-        self._names = self._name_ids = None
+        self._names = None
+        self._name_ids = None
+        self._name_ids = self.name_ids()  # computed once here and saved: sorting the names is slow
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_names"] = state["_name_ids"] = None
+        state["_names"] = None
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_name_ids", None)
 
     @property
     def n_word(self) -> int:
@@ -230,10 +256,22 @@ class PackedFeatures:
         """Per column, a number shared by the columns of the same name (a word and a
         character n-gram may read the same)."""
         if self._name_ids is None:
-            self._name_ids = np.unique(self.names(), return_inverse=True)[1].astype(np.int64)
+            self._name_ids = np.unique(self.names(), return_inverse=True)[1].astype(np.int32)
         return self._name_ids
 
     def transform(self, docs: list[str]) -> CSR:
+        """The TF-IDF rows of ``docs`` (space-joined tokens), in slices of at most
+        ``MAX_CHARS`` characters, which bounds the temporary arrays however long the texts."""
+        slices = char_slices(docs)
+        if len(slices) == 1:
+            return self._transform(docs)
+        parts = [self._transform(docs[a:b]) for a, b in slices]
+        offsets = np.cumsum([0] + [len(p.indices) for p in parts[:-1]])
+        indptr = np.concatenate([[0]] + [p.indptr[1:] + off for p, off in zip(parts, offsets)])
+        return CSR(indptr, np.concatenate([p.indices for p in parts]), np.concatenate([p.data for p in parts]),
+                   (len(docs), self.n_features))
+
+    def _transform(self, docs: list[str]) -> CSR:
         n = len(docs)
         parts = []
         for b, off in zip(self.blocks, self.offsets):
@@ -280,6 +318,11 @@ class PackedLinear:
         self.intercept = np.asarray(intercept, dtype=coef.dtype).ravel()
         self.link, self.a, self.b = link, a, b
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_wt", None)
+        return state
+
     def class_weights(self) -> np.ndarray:
         """(n_classes, n_features): a binary model's single row expanded into two."""
         w = self.coef
@@ -297,15 +340,11 @@ class PackedLinear:
             rows, data = X.rows, X.data.astype(np.float64)
             for c in range(k):
                 out[:, c] = np.bincount(rows, weights=data * self.coef[c][X.indices], minlength=n)
-        else:  # float32 throughout: add the j-th value of every row at once, j = 0, 1, ...
-            start, length = X.indptr[:-1], np.diff(X.indptr)
-            order = np.argsort(-length, kind="stable")
-            active = np.cumsum(np.bincount(length, minlength=int(length.max(initial=0)) + 1)[::-1])[::-1]
-            for j in range(int(length.max(initial=0))):
-                rows = order[:active[j + 1]]
-                pos = start[rows] + j
-                cols = X.indices[pos]
-                out[rows] += X.data[pos, None].astype(dtype) * self.coef[:, cols].T.astype(dtype, copy=False)
+        else:  # float32 throughout, each row summed in order (see _ordered_row_sums)
+            wt = self.__dict__.get("_wt")
+            if wt is None:
+                wt = self.__dict__["_wt"] = np.ascontiguousarray(self.coef.T, dtype=dtype)  # a row per feature
+            out[:] = _ordered_row_sums(X.data.astype(dtype)[:, None] * wt[X.indices], X.indptr)
         out += self.intercept
         return out
 
@@ -336,22 +375,79 @@ class PackedLinear:
 
 
 class _Blob:
-    """Pickled scikit-learn objects, unpickled once, on first use."""
+    """Pickled scikit-learn objects, unpickled once, on first use.
 
-    def __init__(self, objects):
-        self.data = pickle.dumps(objects, protocol=pickle.HIGHEST_PROTOCOL)
+    What the packed objects already hold is not pickled twice: a vectoriser's vocabulary is
+    rebuilt from its ``_Block`` (``vocabs``), and arrays held by packed objects (weights,
+    IDF) are taken from them (``refs``: (object, attribute) pairs)."""
+
+    def __init__(self, objects, vocabs: dict | None = None, refs: dict | None = None):
+        """vocabs: id(vocabulary dict) -> _Block; refs: id(array) -> (packed object, attribute)."""
+        vocabs, refs = vocabs or {}, refs or {}
+        table = {k: ("vocab", i) for i, k in enumerate(vocabs)}
+        table.update({k: ("ref", i) for i, k in enumerate(refs)})
+        buf = io.BytesIO()
+        _Pickler(buf, table).dump(objects)
+        self.data = buf.getvalue()
+        self.vocabs, self.refs = list(vocabs.values()), list(refs.values())
         self._loaded = None
 
     def __getstate__(self):
-        return {"data": self.data}
+        return {"data": self.data, "vocabs": self.vocabs, "refs": self.refs}
 
     def __setstate__(self, state):
         self.data, self._loaded = state["data"], None
+        self.vocabs, self.refs = state.get("vocabs", []), state.get("refs", [])
 
     def load(self):
         if self._loaded is None:
-            self._loaded = pickle.loads(self.data)
+            self._loaded = _Unpickler(io.BytesIO(self.data), self).load()
         return self._loaded
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file, table: dict):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.table = table
+
+    def persistent_id(self, obj):
+        return self.table.get(id(obj))
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, blob: _Blob):
+        super().__init__(file)
+        self.blob = blob
+
+    def persistent_load(self, pid):
+        kind, i = pid
+        if kind == "vocab":
+            return self.blob.vocabs[i].vocabulary()
+        owner, attr = self.blob.refs[i]
+        return getattr(owner, attr)
+
+
+def _ordered_row_sums(values: np.ndarray, indptr: np.ndarray, budget: int = 1 << 21) -> np.ndarray:
+    """Per row of a CSR matrix, the sum of its ``values`` (n_values, k) added one after the
+    other, as scipy's sparse product adds them in float32. Rows of about the same length are
+    laid out as a (length, rows, k) block padded with zeros (adding 0 changes no sum) and
+    reduced over the first axis, which numpy does in order, one layer after the other."""
+    n, k = len(indptr) - 1, values.shape[1]
+    out = np.zeros((n, k), dtype=values.dtype)
+    length = np.diff(indptr)
+    order = np.argsort(-length, kind="stable")
+    i = 0
+    while i < n and length[order[i]] > 0:
+        longest = int(length[order[i]])
+        rows = order[i:i + max(1, budget // (longest * k))]
+        lens = length[rows]
+        within = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)  # position in its row
+        which = np.repeat(np.arange(len(rows)), lens)
+        block = np.zeros((longest, len(rows), k), dtype=values.dtype)
+        block[within, which] = values[np.repeat(indptr[rows], lens) + within]
+        out[rows] = np.add.reduce(block, axis=0)
+        i += len(rows)
+    return out
 
 
 class PackedPipeline:
