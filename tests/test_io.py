@@ -165,3 +165,16 @@ def test_merged_cells_and_several_sheets(tmp_path):
     assert frame(path, sheet="七月")["意见"].tolist() == ["展会展位被取消"]
     with pytest.raises(InputError, match=r"sheet '八月' not found; the workbook has sheets \['六月', '七月'\]"):
         frame(path, sheet="八月")
+
+
+def test_escaping_a_table_is_escaping_each_cell():
+    from triage.io import escape_formulas
+
+    df = pd.DataFrame([["=1+2", 1.5, True, "-3", None], ["ok", float("nan"), False, "@SUM(A1)", "\tx"],
+                       ["+86 138", -2.0, True, "-", "普通"]], columns=["a", "b", "c", "a", "e"])
+    out = escape_formulas(df)
+    assert out.astype(str).values.tolist() == df.map(escape_formula).astype(str).values.tolist()
+    assert out.columns.tolist() == ["a", "b", "c", "a", "e"]
+    assert df.iloc[0, 0] == "=1+2"  # the input table is left as it was
+    plain = pd.DataFrame({"text": ["木材", "税"], "p": [0.5, 0.7]})
+    assert escape_formulas(plain) is plain

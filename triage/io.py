@@ -8,6 +8,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -295,6 +296,38 @@ def escape_formula(value):
     return value
 
 
+_FORMULA_FIRST = frozenset(c[0] for c in _FORMULA_START)
+_FORMULA_LINE = re.compile("^[" + re.escape("".join(sorted(_FORMULA_FIRST))) + "]", re.M)
+
+
+def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """``escape_formula`` on every cell of a table (a copy where any cell changes). Only text
+    columns are looked at, and only their cells starting with a formula character go
+    through ``escape_formula``: a million-row export spends its time writing, not here."""
+    fixed = {}
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if col.dtype.kind in "biufcmM":  # numbers, booleans, dates: never a formula
+            continue
+        values = col.tolist()
+        try:  # one scan of the whole column finds most columns clean at once
+            if not _FORMULA_LINE.search("\n".join(values)):
+                continue
+        except TypeError:  # a cell that is not text (empty cells are NaN)
+            pass
+        hits = [j for j, v in enumerate(values) if isinstance(v, str) and v[:1] in _FORMULA_FIRST]
+        if hits:
+            for j in hits:
+                values[j] = escape_formula(values[j])
+            fixed[i] = values
+    if not fixed:
+        return df
+    df = df.copy()
+    for i, values in fixed.items():
+        df.isetitem(i, pd.Series(values, index=df.index, dtype=object))
+    return df
+
+
 def remove_stale_temporaries(path: Path) -> list[Path]:
     """Remove temporary files that an earlier, killed run left beside ``path``
     (``.NAME.PID.*.tmp`` whose process no longer exists)."""
@@ -355,7 +388,7 @@ class AtomicTableWriter:
                 raise InputError(f"rows further down the input have columns {new} that the first rows did not have")
             df = df.reindex(columns=self.columns + new if self.fmt == "jsonl" else self.columns)
         if self.fmt == "csv":
-            df.map(escape_formula).to_csv(self._fh, header=False, index=False, lineterminator="\n")
+            escape_formulas(df).to_csv(self._fh, header=False, index=False, lineterminator="\n")
         elif self.fmt == "jsonl":
             for rec in df.to_dict(orient="records"):
                 self._fh.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
