@@ -181,3 +181,22 @@ def test_predictions_do_not_depend_on_how_a_batch_is_sliced(trained, monkeypatch
     whole = [p.to_dict() for p in trained.predict(texts)]
     monkeypatch.setattr(packed, "MAX_CHARS", 300)
     assert [p.to_dict() for p in trained.predict(texts)] == whole
+
+
+def test_few_short_texts_are_counted_one_ngram_at_a_time_with_the_same_result(shipped, texts, monkeypatch):
+    from triage import packed
+
+    joined = shipped._segmenter().join(texts)
+    rng = np.random.default_rng(0)
+    batches = [[j] for j in joined] + [list(rng.choice(joined, k)) for k in (2, 5) for _ in range(30)]
+    features = shipped._packs["category"].features
+    assert [b.kind for b in features.blocks] == ["word", "char"]
+    for docs in batches:
+        for block in features.blocks:
+            small = block._count_small(docs)
+            monkeypatch.setattr(packed, "SMALL_CHARS", -1)  # the array path, whatever the size
+            arrays = block.count(docs)
+            monkeypatch.undo()
+            assert sorted(zip(*map(np.ndarray.tolist, small))) == sorted(zip(*map(np.ndarray.tolist, arrays)))
+    one = joined[:1]
+    assert sum(map(len, one)) <= packed.SMALL_CHARS  # a single opinion takes the small path in predict

@@ -57,15 +57,21 @@ def test_a_batch_is_one_vectorised_library_call(client, shipped, monkeypatch):
     assert r.json()["results"][999]["deputy"] == "代表999"
 
 
-def test_inference_runs_in_the_thread_pool_not_on_the_event_loop(client, shipped, monkeypatch):
+def test_large_requests_run_in_the_thread_pool_small_ones_on_the_event_loop(client, shipped, monkeypatch):
     import threading
+
+    from service.routes import INLINE_CHARS
 
     seen = []
     real = shipped.predict_batch
     monkeypatch.setattr(shipped, "predict_batch",
                         lambda *a: seen.append(threading.current_thread().name) or real(*a))
     assert client.post("/v1/triage", json={"text": TAX}, headers=KEY).status_code == 200
-    assert len(seen) == 1 and seen[0].startswith("AnyIO worker thread")
+    n = INLINE_CHARS // len(TAX) + 1  # just over the inline limit
+    assert client.post("/v1/triage", json={"items": [{"text": TAX}] * n}, headers=KEY).status_code == 200
+    assert len(seen) == 2
+    assert not seen[0].startswith("AnyIO worker thread")  # the event loop's own thread
+    assert seen[1].startswith("AnyIO worker thread")
 
 
 def test_taxonomy_lists_codes_names_agencies_and_deadlines(client, shipped):

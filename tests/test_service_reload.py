@@ -96,6 +96,7 @@ def test_a_request_in_flight_finishes_on_the_old_model(service_app, versions, sh
         return real(*args)
 
     monkeypatch.setattr(shipped, "predict_batch", gated)
+    monkeypatch.setattr("service.routes.INLINE_CHARS", 0)  # in the thread pool, so the gate blocks no one else
     with TestClient(service_app(holder=holder, model_dir=root)) as client:
         slow = threading.Thread(target=lambda: answers.setdefault("slow", client.post("/v1/triage", json=BATCH, headers=KEY)))
         slow.start()

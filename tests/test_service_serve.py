@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.conftest import ROOT, SERVICE_ADMIN_KEY, SERVICE_KEY
 
@@ -36,15 +37,30 @@ def wait_for(url, proc, log, status=None, timeout=300.0):
     raise AssertionError(f"no answer from {url}:\n{log.read_text()}")
 
 
-def test_triage_serve_answers_over_http_and_stops(tmp_path):
+def worker_processes(pid: int) -> list[int]:
+    """The worker processes ``triage serve`` started (children running multiprocessing's spawn)."""
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        for child in open(f"/proc/{pid}/task/{task}/children").read().split():
+            try:
+                cmd = open(f"/proc/{child}/cmdline", "rb").read()
+            except OSError:
+                continue
+            if b"spawn_main" in cmd:
+                out.append(int(child))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_triage_serve_answers_over_http_and_stops(tmp_path, workers):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     env.update(TRIAGE_API_KEYS=SERVICE_KEY, TRIAGE_ADMIN_KEYS=SERVICE_ADMIN_KEY)
     log = tmp_path / "serve.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", "triage", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(workers)], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
         assert wait_for(url + "/healthz", proc, log).json() == {"status": "ok"}  # alive first...
         assert wait_for(url + "/readyz", proc, log, status=200).json()["status"] == "ready"  # ...ready once loaded
@@ -60,6 +76,13 @@ def test_triage_serve_answers_over_http_and_stops(tmp_path):
         assert r.status_code == 401 and r.json()["error"]["code"] == "missing_api_key"
         r = httpx.get(url + "/v1/lookup?tel=13812345678", headers=key, timeout=60)
         assert r.status_code == 404
+        if workers > 1:  # each worker listens on its own socket (service/workers.py)
+            end = time.monotonic() + 60  # (a bound for a hung test, nothing is timed)
+            while len(worker_processes(proc.pid)) != workers and time.monotonic() < end:
+                time.sleep(0.1)
+            assert len(worker_processes(proc.pid)) == workers, log.read_text()
+            for _ in range(2 * workers):  # every worker answers, whichever gets the connection
+                assert wait_for(url + "/readyz", proc, log, status=200).json()["status"] == "ready"
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(120)
@@ -86,3 +109,20 @@ def test_load_benchmark_small_mode(tmp_path):
         assert row["statuses"] == {"200": row["requests"]}
         assert row["p50_ms"] <= row["p99_ms"] and row["requests_per_second"] > 0
     assert "req/s" in done.stdout and "p99 ms" in done.stdout
+
+
+def test_workers_refuse_a_tampered_model_and_the_server_stops(tmp_path, shipped):
+    import shutil
+
+    version = tmp_path / "v"
+    shutil.copytree(shipped.path_, version)
+    data = bytearray((version / "model.joblib").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (version / "model.joblib").write_bytes(bytes(data))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env.update(TRIAGE_API_KEYS=SERVICE_KEY)
+    done = subprocess.run([sys.executable, "-m", "triage", "serve", "--port", str(free_port()), "--workers", "2",
+                           "--model", str(version)], env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 3
+    assert "the model could not be loaded" in done.stderr and "does not match its model card" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -66,6 +66,13 @@ def serve_env(monkeypatch):
     import uvicorn
 
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw, dict(os.environ))))
+    import service.workers
+
+    def workers(app, host, port, workers, **kw):
+        calls.append((app, dict(kw, host=host, port=port, workers=workers), dict(os.environ)))
+        return 0
+
+    monkeypatch.setattr(service.workers, "serve_workers", workers)
     return env, calls
 
 
@@ -74,7 +81,7 @@ def test_serve_hands_flags_and_environment_to_uvicorn(serve_env, capsys):
     env.update(TRIAGE_API_KEYS=SERVICE_KEY, TRIAGE_PORT="9001", TRIAGE_MAX_ITEMS="20")
     assert main(["serve", "--port", "9002", "--workers", "2", "--model", str(MODELS), "--no-docs"]) == 0
     (app, kw, exported), = calls
-    assert app == "service.app:create_app_from_env" and kw["factory"] is True
+    assert app == "service.app:create_app_from_env" and "factory" not in kw  # each worker builds the app itself
     assert (kw["host"], kw["port"], kw["workers"], kw["access_log"]) == ("127.0.0.1", 9002, 2, False)
     assert kw["log_config"]["handlers"]["stderr"]["filters"] == ["mask"]
     worker = Settings.from_env(exported)  # what each worker process will read

@@ -87,11 +87,19 @@ def _run_uvicorn(settings) -> int:
     def stop(signum, frame):
         raise _Stopped()
 
+    app = "service.app:create_app_from_env"
+    options = dict(factory=True, log_config=log_config(settings.log_level), access_log=False, server_header=False,
+                   timeout_graceful_shutdown=30)
+    if settings.workers > 1:  # each worker on a socket of its own: see service/workers.py
+        from service.workers import serve_workers
+
+        options.pop("factory")
+        code = serve_workers(app, settings.host, settings.port, settings.workers, **options)
+        print("stopped", file=sys.stderr)
+        return code
     previous = signal.signal(signal.SIGTERM, stop)  # re-raised by uvicorn after its graceful shutdown
     try:
-        uvicorn.run("service.app:create_app_from_env", factory=True, host=settings.host, port=settings.port,
-                    workers=settings.workers, log_config=log_config(settings.log_level), access_log=False,
-                    server_header=False, timeout_graceful_shutdown=30)
+        uvicorn.run(app, host=settings.host, port=settings.port, workers=1, **options)
     except (_Stopped, KeyboardInterrupt):
         pass
     except SystemExit as exc:  # uvicorn exits this way when the app cannot start; it logged why

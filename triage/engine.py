@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from .packed import CSR, PackedPipeline
+from .packed import CSR, PackedPipeline, name_info
 
 
 @dataclass
@@ -21,7 +21,8 @@ class Scores:
     X: CSR  # category features
     weights: Callable[[], np.ndarray]  # () -> (n_category_classes, n_features) linear weights
     names: Callable[[], np.ndarray]  # () -> feature names
-    name_ids: Callable[[], np.ndarray]  # () -> per feature, a number shared by features of the same name
+    name_info: Callable[[], tuple]  # () -> (per feature a number shared by features of the same name,
+    #                                        how many names, the most features sharing one name)
     n_word: int  # the first n_word columns are word features
 
     def known(self) -> np.ndarray:
@@ -33,7 +34,7 @@ def packed_scores(cat: PackedPipeline, tier: PackedPipeline, joined: list[str]) 
     X = cat.features.transform(joined)
     Xt = X if tier.features is cat.features else tier.features.transform(joined)
     return Scores(cat.linear.predict_proba(X), tier.linear.predict_proba(Xt), X, cat.linear.class_weights,
-                  cat.features.names, cat.features.name_ids, cat.features.n_word or X.shape[1])
+                  cat.features.names, cat.features.name_info, cat.features.n_word or X.shape[1])
 
 
 def sklearn_scores(cat_pipe, tier_pipe, joined: list[str]) -> Scores:
@@ -47,8 +48,8 @@ def sklearn_scores(cat_pipe, tier_pipe, joined: list[str]) -> Scores:
     clf = cat_pipe.named_steps["classifier"]
     names = feature_names(cat_pipe)
     return Scores(cat_pipe[-1].predict_proba(cat_X), tier_pipe[1:].predict_proba(joined), X,
-                  lambda: linear_weights(clf)[1], lambda: names, lambda: np.unique(names, return_inverse=True)[1],
-                  n_word)
+                  lambda: linear_weights(clf)[1], lambda: names,
+                  lambda: name_info(np.unique(names, return_inverse=True)[1].ravel()), n_word)
 
 
 def format_term(term: str, weight: float) -> str:
@@ -56,11 +57,13 @@ def format_term(term: str, weight: float) -> str:
     return f"{term}({weight:+.2f})"
 
 
-def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, name_ids: np.ndarray, class_idx: np.ndarray,
+def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, names_info: tuple, class_idx: np.ndarray,
                  n_terms: int, as_text: bool = False) -> list:
     """Per row, up to ``n_terms`` features with the largest positive contribution (value x
     weight) to the class ``class_idx[row]``, strongest first, each name once (a word and a
-    character n-gram may read the same: ``name_ids`` numbers the distinct names).
+    character n-gram may read the same). ``names_info``: (per feature a number shared by the
+    features of the same name, how many names, the most features sharing one name), as
+    ``triage.packed.name_info`` gives it.
 
     Each row gets a list of ``{"term", "weight"}`` (weight rounded to 4 places), or with
     ``as_text`` the same terms written ``term(+0.42); ...`` (``format_term``)."""
@@ -76,7 +79,7 @@ def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, name_ids: np.nd
         q = np.floor(contrib * 2.0 ** 32).astype(np.int64)
         # a name is shared by at most `dup` columns, so a row's first n_terms distinct names
         # are among its n_terms * dup strongest features: only those are sorted
-        dup = int(np.bincount(name_ids).max(initial=1)) if len(name_ids) else 1
+        name_ids, n_names, dup = names_info
         sel = _strongest(rows, q, n, n_terms * dup)
         if sel is not None:
             rows, q, contrib, cols = rows[sel], q[sel], contrib[sel], cols[sel]
@@ -86,7 +89,7 @@ def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, name_ids: np.nd
         else:  # absurdly large weights: the slow exact way
             order = np.lexsort((-q, rows))
         rows, contrib, cols = rows[order], contrib[order], cols[order]
-        _, first = np.unique(rows * (int(name_ids.max(initial=0)) + 1) + name_ids[cols], return_index=True)
+        _, first = np.unique(rows * n_names + name_ids[cols], return_index=True)
         keep = np.zeros(len(rows), dtype=bool)
         keep[first] = True  # the strongest feature of each name in a row
         rows, contrib, cols = rows[keep], contrib[keep], cols[keep]

@@ -357,7 +357,7 @@ class TriageModel:
             out["alternatives"] = [[{"category": c, "probability": round(q, 4)} for c, q in zip(cs, qs)]
                                    for cs, qs in zip(cats[alt].tolist(), cp[rows[:, None], alt].tolist())]
         if self.n_terms:
-            out["explanation"] = explain_rows(sc.X, sc.weights(), sc.names(), sc.name_ids(), top, self.n_terms,
+            out["explanation"] = explain_rows(sc.X, sc.weights(), sc.names(), sc.name_info(), top, self.n_terms,
                                               as_text=terms_as_text)
         cache: dict = {}
 
