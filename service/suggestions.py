@@ -13,18 +13,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from triage.register import (ConfirmedProblem, ConflictError, NotFoundError, Register, RegisterError,
-                             TransitionError)
+from triage.register.errors import ConflictError, NotFoundError, RegisterError, TransitionError
 from triage.text import clean
 
 from .auth import require_key
 from .errors import ApiError, ErrorResponse
 from .suggestions_examples import HISTORY, LISTED, STATS, SUGGESTION, ok
+
+if TYPE_CHECKING:  # the register itself (SQLAlchemy) is imported when a route first needs it
+    from triage.register import Register
 
 ENV = "TRIAGE_REGISTER_DB"
 _lock = threading.Lock()
@@ -104,10 +106,12 @@ class RateIn(_Versioned):
     deadline: dt.date | None = None
 
 
-def get_register(request: Request) -> Register:
+def get_register(request: Request) -> "Register":
     """The app's register, opened on first use (tests put one in ``app.state.register``)."""
     reg = getattr(request.app.state, "register", None)
     if reg is None:
+        from triage.register import Register
+
         with _lock:
             reg = getattr(request.app.state, "register", None)
             if reg is None:
@@ -119,7 +123,7 @@ def get_register(request: Request) -> Register:
     return reg
 
 
-Reg = Annotated[Register, Depends(get_register)]
+Reg = Annotated[Any, Depends(get_register)]  # a triage.register.Register
 
 
 def _actor(request: Request, body: _Change) -> str:
@@ -179,6 +183,8 @@ def build_suggestions_router() -> APIRouter:
             description="A draft suggestion (or motion) from one or more confirmed problems of a screening, keeping "
                         "their opinion ids and enterprises.\n\n由筛选确认的问题生成建议或议案草稿，保留原意见编号和企业。")
     def create(request: Request, body: CreateIn, reg: Reg):
+        from triage.register import ConfirmedProblem
+
         problems = [ConfirmedProblem(p.text, p.category, p.tier, tuple(p.enterprises), tuple(p.opinion_ids),
                                      p.problem_id, body.source) for p in body.problems]
         return _call(reg.create, problems, actor=_actor(request, body), kind=body.kind, title=body.title,

@@ -6,8 +6,9 @@ of the very same chunks and only holding on to rows can make its peak higher. Ea
 carries a 1,000-character `notes` column that classify copies through to its output: a job
 that held the whole table instead of streaming it would keep ~55 MB more of input alone on
 the larger file, plus the results; the control test shows the measurement sees that much.
-The 1,000,000-row figure is measured by benchmarks/batch.py (issue 6), not here: this is the
-small, always-run proof of the same property."""
+A third test runs the million-row file the station may meet when it imports a year of
+hotline archives (id and text only, about 100 MB), through the process pool as a user would
+run it, and compares its peak with that of 10,000 rows of the same kind."""
 import subprocess
 import sys
 
@@ -69,3 +70,25 @@ def test_the_measurement_sees_a_job_that_holds_the_whole_file(inputs):
     peaks = {rows: peak_rss_mb(sys.executable, "-c", hold, str(src)) for rows, src in inputs.items()}
     print(f"\npeak RSS of reading the whole file: {SMALL} rows {peaks[SMALL]:.1f} MB, {LARGE} rows {peaks[LARGE]:.1f} MB")
     assert peaks[LARGE] - peaks[SMALL] > 3 * FLAT_BOUND_MB, peaks
+
+
+MILLION, TEN_THOUSAND = 1_000_000, 10_000
+
+
+def test_peak_memory_is_flat_at_a_million_rows(tmp_path):
+    corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)["text"].to_numpy()
+    peaks = {}
+    for rows in (TEN_THOUSAND, MILLION):
+        src, out = tmp_path / f"in_{rows}.csv", tmp_path / f"out_{rows}.csv"
+        pd.DataFrame({"id": range(rows), "text": np.resize(corpus, rows)}).to_csv(src, index=False)
+        peaks[rows] = peak_rss_mb(sys.executable, "-m", "triage", "classify", str(src), "-o", str(out), "--quiet",
+                                  "--jobs", "2")
+        written = pd.read_csv(out, dtype=str, keep_default_na=False, usecols=["id", "category"])
+        assert len(written) == rows and written["id"].iloc[-1] == str(rows - 1)
+        assert (written["category"] != "").all()
+        src.unlink()
+        out.unlink()
+    growth = peaks[MILLION] - peaks[TEN_THOUSAND]
+    print(f"\npeak RSS of triage classify --jobs 2 (largest process): {TEN_THOUSAND} rows {peaks[TEN_THOUSAND]:.1f} MB, "
+          f"{MILLION} rows {peaks[MILLION]:.1f} MB, growth {growth:+.1f} MB (bound {FLAT_BOUND_MB} MB)")
+    assert growth < FLAT_BOUND_MB, peaks

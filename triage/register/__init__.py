@@ -10,18 +10,39 @@ supervised closure (issue 8).
 See ``core.Register`` for the actions, ``states`` for the status machine, ``calendar`` for
 working-day deadlines, ``stats`` and ``report`` for the statistics.
 """
-from .calendar import WorkCalendar, load_calendar
-from .core import LOOK_BACK_WORKING_DAYS, Register
-from .db import database_url, safe_url
+from importlib import import_module
+
 from .errors import CalendarError, ConflictError, NotFoundError, RegisterError, TransitionError
-from .migrate import head_revision, upgrade
-from .problems import ConfirmedProblem, ProblemSet, problems_from_records, read_problems
-from .states import OPEN_STATUSES, SATISFACTION, STATUSES, TRANSITIONS
+
+# Everything else is imported on first use (PEP 562): the register needs SQLAlchemy and
+# Alembic, which a process that never touches the register (the API serving /v1/triage,
+# ``triage classify``) should not pay for at start-up.
+_LAZY = {
+    "WorkCalendar": ".calendar", "load_calendar": ".calendar",
+    "LOOK_BACK_WORKING_DAYS": ".core", "Register": ".core",
+    "database_url": ".db", "safe_url": ".db",
+    "head_revision": ".migrate", "upgrade": ".migrate",
+    "ConfirmedProblem": ".problems", "ProblemSet": ".problems", "problems_from_records": ".problems",
+    "read_problems": ".problems",
+    "OPEN_STATUSES": ".states", "SATISFACTION": ".states", "STATUSES": ".states", "TRANSITIONS": ".states",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 def init_register(db=None) -> tuple[str | None, str | None]:
     """Create the register (or upgrade it to the newest schema); returns the schema revisions
     before and after."""
+    from .db import database_url
+    from .migrate import upgrade
+
     return upgrade(database_url(db))
 
 
