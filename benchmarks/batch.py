@@ -1,7 +1,9 @@
 """Batch throughput of `triage classify`, end to end, with peak memory, beside the usual
 jieba + scikit-learn pipeline on the same data.
 
-    python benchmarks/batch.py                      # 100,000 and 1,000,000 opinions resampled from the corpus
+    python benchmarks/batch.py                      # 100,000 and 1,000,000 opinions resampled from the corpus,
+                                                    # all of it (79 characters on average) and its opinions of
+                                                    # 50 to 80 characters (59 on average, the target's "about 60")
     python benchmarks/batch.py --teddy ../shared/benchmarks/teddy2020c   # also the raw Teddy Cup texts (~430 chars)
     python benchmarks/batch.py --small              # the CI mode: 2,000 rows, each pipeline once
 
@@ -47,8 +49,13 @@ def make_input(texts: list[str], rows: int, path: Path, seed: int = 0) -> dict:
     return {"path": path, "rows": rows, "chars": chars, "mean_chars": round(chars / rows, 1)}
 
 
-def corpus_texts() -> list[str]:
-    return pd.read_csv(ROOT / "data" / "corpus.csv", dtype=str, keep_default_na=False)["text"].tolist()
+def corpus_texts(lo: int = 0, hi: int = 10**9) -> list[str]:
+    """The corpus opinions of ``lo`` to ``hi`` characters."""
+    texts = pd.read_csv(ROOT / "data" / "corpus.csv", dtype=str, keep_default_na=False)["text"]
+    return texts[texts.str.len().between(lo, hi)].tolist()
+
+
+SETS = {"corpus": (0, 10**9), "corpus60": (50, 80)}  # name -> (shortest, longest) opinion taken from the corpus
 
 
 def teddy_texts(folder: Path) -> list[str]:
@@ -192,10 +199,10 @@ def row(name: str, pipeline: str, jobs: int, data: dict, runs: list[dict]) -> di
 
 
 def print_table(results: list[dict], ratios: list[dict]) -> None:
-    print(f"{'data':<8} {'rows':>9} {'chars':>6} {'pipeline':<33} {'jobs':>4} {'seconds':>8} {'texts/s':>9} "
+    print(f"{'data':<9} {'rows':>9} {'chars':>6} {'pipeline':<33} {'jobs':>4} {'seconds':>8} {'texts/s':>9} "
           f"{'chars/s':>10} {'RSS MB':>7} {'PSS MB':>7}")
     for r in results:
-        print(f"{r['data']:<8} {r['rows']:>9} {r['mean_chars']:>6.0f} {r['pipeline']:<33} {r['jobs']:>4} "
+        print(f"{r['data']:<9} {r['rows']:>9} {r['mean_chars']:>6.0f} {r['pipeline']:<33} {r['jobs']:>4} "
               f"{r['seconds']:>8.2f} {r['texts_per_second']:>9.0f} {r['chars_per_second']:>10.0f} "
               f"{r['peak_rss_mb']:>7.1f} {r['peak_pss_mb']:>7.1f}")
     for q in ratios:
@@ -205,6 +212,8 @@ def print_table(results: list[dict], ratios: list[dict]) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000], help="corpus input sizes")
+    ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS),
+                    help="corpus inputs: all opinions (corpus), those of 50-80 characters (corpus60)")
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="worker counts for triage classify")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each triage measurement, the median reported (default 3; once above 200,000 rows)")
@@ -220,13 +229,14 @@ def main(argv=None) -> int:
     if a.peer_run:
         return peer_main(*a.peer_run)
     if a.small:
-        a.rows, a.repeat, a.peer_repeat, a.teddy_rows = [2000], 1, 1, 2000
+        a.rows, a.repeat, a.peer_repeat, a.teddy_rows, a.sets = [2000], 1, 1, 2000, ["corpus"]
     results, ratios, load_at_start = [], [], os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="triage-batch-") as tmp:
         tmp = Path(tmp)
         peer_model = tmp / "peer.joblib"
         train_peer(peer_model)
-        inputs = [("corpus", make_input(corpus_texts(), n, tmp / f"corpus_{n}.csv")) for n in a.rows]
+        inputs = [(name, make_input(corpus_texts(*SETS[name]), n, tmp / f"{name}_{n}.csv")) for name in a.sets
+                  for n in a.rows]
         if a.teddy:
             inputs.append(("teddy", make_input(teddy_texts(a.teddy), a.teddy_rows, tmp / f"teddy_{a.teddy_rows}.csv")))
         for name, data in inputs:

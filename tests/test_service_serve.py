@@ -95,6 +95,8 @@ def test_triage_serve_answers_over_http_and_stops(tmp_path, workers):
 
 
 def test_load_benchmark_small_mode(tmp_path):
+    import shutil
+
     out = tmp_path / "service_load.json"
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "service_load.py"), "--small", "--seconds", "1",
                            "--json", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=600)
@@ -108,7 +110,10 @@ def test_load_benchmark_small_mode(tmp_path):
         assert row["items_per_request"] == batch and row["errors"] == 0 and row["requests"] >= 1
         assert row["statuses"] == {"200": row["requests"]}
         assert row["p50_ms"] <= row["p99_ms"] and row["requests_per_second"] > 0
+        assert row["tool"] in ("wrk", "python") and row["tool"] == report["tool"]
     assert "req/s" in done.stdout and "p99 ms" in done.stdout
+    if shutil.which("wrk"):
+        assert report["tool"] == "wrk"
 
 
 def test_workers_refuse_a_tampered_model_and_the_server_stops(tmp_path, shipped):

@@ -95,7 +95,7 @@ def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, names_info: tup
         rows, contrib, cols = rows[keep], contrib[keep], cols[keep]
         top = _rank_in_row(rows, n) < n_terms
         terms = names[cols[top]].tolist()
-        weights_ = [round(c, 4) for c in contrib[top].tolist()]
+        weights_ = np.round(contrib[top], 4).tolist()
         if as_text:
             for r, name, w in zip(rows[top].tolist(), terms, weights_):
                 out[r].append(f"{name}({w:+.2f})")  # format_term, inlined: this loop is hot
@@ -113,11 +113,14 @@ def _rank_in_row(rows: np.ndarray, n: int) -> np.ndarray:
     return np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def _strongest(rows: np.ndarray, q: np.ndarray, n: int, need: int):
+def _strongest(rows: np.ndarray, q: np.ndarray, n: int, need: int, frac: float = 0.15):
     """Indices of a superset of each row's ``need`` largest values of ``q`` (all of a row's
     entries tied with its ``need``-th largest included), in their original order; ``None``
-    when every row has at most ``need`` entries. Exact whatever the cut: a row keeps the
-    entries at or above a fraction of its maximum only if at least ``need`` of them are."""
+    when every row has at most ``need`` entries. ``rows`` is sorted.
+
+    Exact whatever the cut: a row keeps its entries at or above ``frac`` of its largest
+    value when at least ``need`` of them are, else all its entries. (On the corpus a row has
+    about 144 positive contributions; at 0.15 about 97% of the rows keep some 30.)"""
     counts = np.bincount(rows, minlength=n)
     if counts.max(initial=0) <= need:
         return None
@@ -125,17 +128,6 @@ def _strongest(rows: np.ndarray, q: np.ndarray, n: int, need: int):
     nonempty = np.flatnonzero(counts)
     row_max = np.zeros(n, dtype=np.int64)
     row_max[nonempty] = np.maximum.reduceat(q, starts[nonempty])
-    chosen = np.zeros(len(q), dtype=bool)
-    open_rows = counts > need  # rows still to cut; the others keep everything
-    chosen[~open_rows[rows]] = True
-    for frac in (0.5, 0.25, 0.1):
-        idx = np.flatnonzero(open_rows[rows])
-        if not len(idx):
-            break
-        above = q[idx] >= (row_max * frac).astype(np.int64)[rows[idx]]
-        enough = np.bincount(rows[idx[above]], minlength=n) >= need
-        done = idx[above & enough[rows[idx]]]
-        chosen[done] = True
-        open_rows &= ~enough
-    chosen[open_rows[rows]] = True  # rows with too few strong entries: all of them
-    return np.flatnonzero(chosen)
+    above = q >= np.repeat((row_max * frac).astype(np.int64), counts)
+    cut = (counts > need) & (np.bincount(rows[above], minlength=n) >= need)  # rows that keep only `above`
+    return np.flatnonzero(above | ~np.repeat(cut, counts))
