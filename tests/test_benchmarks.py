@@ -85,6 +85,7 @@ def test_teddy_small(tmp_path, teddy_like):
     for name in ("segmented", "raw"):
         task = written["tasks"][name]
         assert task["selected"] == {"features": "word", "classifier": "linearsvc"} and task["cv_folds"] == 3
+        assert task["min_df"] == 1 and [r["min_df"] for r in task["cv_comparison"]] == [1]
         assert len(task["test_per_class_f1"]) == 7
         matrix = task["test_confusion_matrix"]["matrix"]
         assert len(matrix) == 7 and all(len(r) == 7 for r in matrix)

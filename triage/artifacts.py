@@ -114,7 +114,7 @@ def save(model, folder: str | Path, data: dict, version: str | None = None) -> P
                        "classes": {"category": model.categories_, "tier": model.tiers_}},
             "review_threshold": model.review_threshold_,
             "params": {"n_alternatives": model.n_alternatives, "n_terms": model.n_terms,
-                       "random_state": model.random_state, "cv": model.cv},
+                       "random_state": model.random_state, "cv": model.cv, "min_df": model.min_df},
             "training": model.report_,
             "data": data,
             "artifact": {"file": MODEL_FILE, "sha256": sha256_file(tmp / MODEL_FILE),
@@ -166,7 +166,8 @@ def load(folder: str | Path):
                          f"it was saved with {card.get('libraries')}") from None
     params = card.get("params", {})
     model = TriageModel(taxonomy, n_alternatives=params.get("n_alternatives", 2), n_terms=params.get("n_terms", 5),
-                        random_state=params.get("random_state", 0), cv=params.get("cv", 5))
+                        random_state=params.get("random_state", 0), cv=params.get("cv", 5),
+                        min_df=params.get("min_df", 1))
     model.category_pipeline_ = payload["category"]
     model.tier_pipeline_ = payload["tier"]
     model.categories_ = list(payload["category"].classes_)  # not through the pipeline: that would unpack it

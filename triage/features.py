@@ -126,16 +126,16 @@ def make_classifier(name: str, random_state: int = 0, calibrate: bool = True, n_
 
 
 def make_pipeline(features: str, classifier: str, segmenter: Segmenter | None, random_state: int = 0,
-                  segment: bool = True, n_classes_min: int = 3) -> Pipeline:
+                  segment: bool = True, n_classes_min: int = 3, min_df: int = MIN_DF) -> Pipeline:
     steps = []
     if segment:
         steps.append(("segment", SegmentStep(segmenter)))
-    steps.append(("features", make_features(features)))
+    steps.append(("features", make_features(features, min_df)))
     steps.append(("classifier", make_classifier(classifier, random_state, n_classes_min=n_classes_min)))
     return Pipeline(steps)
 
 
-def fit_shared(first: str, second: str, first_texts, second_texts):
+def fit_shared(first: str, second: str, first_texts, second_texts, min_df: int = MIN_DF):
     """Fitted feature steps for two feature sets, shared where they can be.
 
     ``second_texts`` must be a subset of ``first_texts`` (the tier's opinions are the
@@ -144,15 +144,15 @@ def fit_shared(first: str, second: str, first_texts, second_texts):
     everything is fitted on ``first_texts``, and features are computed once per batch."""
     a, b = FEATURE_BLOCKS[first], FEATURE_BLOCKS[second]
     if first == second:
-        shared = make_features(first).fit(first_texts)
+        shared = make_features(first, min_df).fit(first_texts)
         return shared, shared
     if set(b) <= set(a) and len(a) > 1:
-        union = make_features(first).fit(first_texts)
+        union = make_features(first, min_df).fit(first_texts)
         return union, _subset(union, b)
     if set(a) <= set(b) and len(b) > 1:
-        union = make_features(second).fit(first_texts)
+        union = make_features(second, min_df).fit(first_texts)
         return _subset(union, a), union
-    return make_features(first).fit(first_texts), make_features(second).fit(second_texts)
+    return make_features(first, min_df).fit(first_texts), make_features(second, min_df).fit(second_texts)
 
 
 def _subset(union: FeatureUnion, blocks):

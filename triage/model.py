@@ -72,12 +72,15 @@ class TriageModel:
     feature_sets, classifiers: candidates compared by cross-validation (best macro-F1 wins).
     review_threshold: a float to fix it, or ``"auto"`` to choose it on out-of-fold
     predictions (and on off-topic texts given to ``fit``).
+    min_df: an n-gram is a feature if at least this many training texts hold it (1 keeps them
+    all; see ``triage.features.MIN_DF`` for why 1 is the default on the station's corpus).
     """
 
     def __init__(self, taxonomy: Taxonomy, segmenter: Segmenter | None = None,
                  feature_sets: Sequence[str] = FEATURE_SETS, classifiers: Sequence[str] = CLASSIFIERS,
                  cv: int = 5, review_threshold="auto", review_target_accuracy: float = 0.9,
-                 random_state: int = 0, n_alternatives: int = 2, n_terms: int = 5, n_jobs: int | None = None):
+                 random_state: int = 0, n_alternatives: int = 2, n_terms: int = 5, n_jobs: int | None = None,
+                 min_df: int = 1):
         self.taxonomy = taxonomy
         self.segmenter = segmenter
         self.feature_sets = feature_sets
@@ -89,6 +92,7 @@ class TriageModel:
         self.n_alternatives = n_alternatives
         self.n_terms = n_terms
         self.n_jobs = n_jobs
+        self.min_df = min_df
 
     # ----------------------------------------------------------------------------- fit
     def fit(self, texts: Sequence[str], categories: Sequence[str], tiers: Sequence[str],
@@ -116,7 +120,7 @@ class TriageModel:
         cat_y = np.concatenate([categories, np.array([OFFTOPIC] * len(offtopic), dtype=object)])
         cat_labels = [c for c in self.taxonomy.category_codes if c in set(categories)]
         tier_labels = [t for t in self.taxonomy.tier_codes if t in set(tiers)]
-        args = dict(n_splits=self.cv, random_state=self.random_state, n_jobs=self.n_jobs)
+        args = dict(n_splits=self.cv, random_state=self.random_state, n_jobs=self.n_jobs, min_df=self.min_df)
         cat_table, cat_best, (cat_classes, cat_oof) = compare(
             cat_joined, cat_y, cat_labels, self.feature_sets, self.classifiers, **args)
         if len(tier_labels) > 1:
@@ -145,6 +149,7 @@ class TriageModel:
             "n_train": n,
             "n_offtopic": len(offtopic),
             "cv_folds": self.cv,
+            "min_df": self.min_df,
             "random_state": self.random_state,
             "category": {"selected": {"features": cat_best[0], "classifier": cat_best[1]},
                          "comparison": cat_table, "cv": metrics(categories, cat_pred, cat_labels)},
@@ -173,7 +178,7 @@ class TriageModel:
         from .features import SegmentStep, as_float64, fit_shared, make_classifier
         from .packing import pack_pair
 
-        cat_feats, tier_feats = fit_shared(cat_best[0], tier_best[0], cat_joined, joined)
+        cat_feats, tier_feats = fit_shared(cat_best[0], tier_best[0], cat_joined, joined, self.min_df)
         step = SegmentStep(seg)
         pipes = []
         for feats, (_, clf_name), X_texts, y in ((cat_feats, cat_best, cat_joined, cat_y),

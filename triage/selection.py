@@ -32,12 +32,13 @@ def folds(y, n_splits: int, random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=min(n_splits, smallest), shuffle=True, random_state=random_state)
 
 
-def out_of_fold(joined, y, features, classifier, n_splits=5, random_state=0, n_jobs=None):
+def out_of_fold(joined, y, features, classifier, n_splits=5, random_state=0, n_jobs=None, min_df=1):
     """Out-of-fold class probabilities of one candidate on pre-segmented texts."""
     y = np.asarray(y, dtype=object)
     labels = sorted(set(y))
     n_min = int(min(np.sum(y == label) for label in labels))
-    pipe = make_pipeline(features, classifier, None, random_state, segment=False, n_classes_min=max(2, min(3, n_min // 2)))
+    pipe = make_pipeline(features, classifier, None, random_state, segment=False, n_classes_min=max(2, min(3, n_min // 2)),
+                         min_df=min_df)
     cv = folds(y, n_splits, random_state)
     proba = cross_val_predict(pipe, list(joined), y, cv=cv, method="predict_proba", n_jobs=n_jobs)
     return np.array(labels, dtype=object), proba
@@ -49,7 +50,7 @@ def restricted_argmax(classes, proba, labels) -> np.ndarray:
     return np.asarray(classes, dtype=object)[cols][np.argmax(proba[:, cols], axis=1)]
 
 
-def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_state=0, n_jobs=None):
+def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_state=0, n_jobs=None, min_df=1):
     """Cross-validate every (feature set, classifier) pair on the same folds.
 
     ``y`` may hold an extra background label (off-topic texts) besides ``labels``: those rows
@@ -61,7 +62,7 @@ def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_sta
     rows, oof = [], {}
     for fs in feature_sets:
         for clf in classifiers:
-            classes, proba = out_of_fold(joined, y, fs, clf, n_splits, random_state, n_jobs)
+            classes, proba = out_of_fold(joined, y, fs, clf, n_splits, random_state, n_jobs, min_df)
             pred = restricted_argmax(classes, proba[inside], labels)
             m = metrics(y[inside], pred, labels)
             rows.append({"features": fs, "classifier": clf, "macro_f1": m["macro_f1"], "accuracy": m["accuracy"]})
