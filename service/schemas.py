@@ -150,8 +150,8 @@ class TaxonomyResponse(BaseModel):
 
 
 class ModelInfo(BaseModel):
-    version: str = Field(examples=["20261126-205810-fb458131"])
-    created_at: str = Field(examples=["2026-11-26T20:58:10+00:00"])
+    version: str = Field(examples=["20261129-162142-fb458131"])
+    created_at: str = Field(examples=["2026-11-29T16:21:42+00:00"])
     taxonomy: dict = Field(description="name and version of the taxonomy / 分类体系")
     labels: dict = Field(description="categories and tiers the model knows / 类别与层级")
     review_threshold: float = Field(description="category probability under which needs_review is set / 复核阈值")
@@ -168,12 +168,12 @@ class Health(BaseModel):
 
 class Ready(BaseModel):
     status: str = Field(examples=["ready"])
-    model_version: str = Field(examples=["20261126-205810-fb458131"])
-    loaded_at: str | None = Field(None, examples=["2026-11-26T21:10:00+00:00"])
+    model_version: str = Field(examples=["20261129-162142-fb458131"])
+    loaded_at: str | None = Field(None, examples=["2026-11-29T16:30:00+00:00"])
 
 
 class ReloadResponse(BaseModel):
-    previous_version: str | None = Field(examples=["20261126-205810-fb458131"])
+    previous_version: str | None = Field(examples=["20261129-162142-fb458131"])
     version: str = Field(examples=["20261201-090000-ab12cd34"])
     seconds: float = Field(description="time to load and check it / 加载用时（秒）")
     workers_notified: bool = Field(description="other worker processes were told to follow / 已通知其他工作进程")
@@ -189,7 +189,7 @@ RESULT_EXAMPLE = {
     "explanation": [{"term": "林农", "weight": 0.23}, {"term": "进项", "weight": 0.10}],
 }
 RESPONSE_EXAMPLES = {
-    "triage": {"model_version": "20261126-205810-fb458131", "count": 1, "results": [RESULT_EXAMPLE]},
+    "triage": {"model_version": "20261129-162142-fb458131", "count": 1, "results": [RESULT_EXAMPLE]},
     "taxonomy": {"name": "wood-industry liaison station", "version": "2025.1",
                  "categories": [{"code": "tax", "name_zh": "税收与税改", "name_en": "Tax and tax reform",
                                  "lead_agency_zh": "区税务局", "lead_agency_en": "District Tax Bureau",
@@ -197,7 +197,7 @@ RESPONSE_EXAMPLES = {
                  "tiers": [{"code": "on_site", "name_zh": "现场办", "name_en": "Handled on the spot", "deadline_days": 7,
                             "supervision_zh": "", "supervision_en": "", "description": ""}],
                  "review_reasons": {"low_confidence": "category probability under the review threshold / 类别概率低于复核阈值"}},
-    "model": {"version": "20261126-205810-fb458131", "created_at": "2026-11-26T20:58:10+00:00",
+    "model": {"version": "20261129-162142-fb458131", "created_at": "2026-11-29T16:21:42+00:00",
               "taxonomy": {"name": "wood-industry liaison station", "version": "2025.1"},
               "labels": {"categories": ["branding", "financing", "infrastructure", "tax", "technology"],
                          "tiers": ["key", "on_site", "transfer"]},
@@ -209,8 +209,8 @@ RESPONSE_EXAMPLES = {
               "data": {"sha256": "fb458131...", "n_rows": 1350}, "artifact": {"file": "model.joblib", "sha256": "..."},
               "libraries": {"scikit-learn": "1.9.1", "jieba": "0.42.1"}},
     "healthz": {"status": "ok"},
-    "readyz": {"status": "ready", "model_version": "20261126-205810-fb458131", "loaded_at": "2026-11-26T21:10:00+00:00"},
-    "reload": {"previous_version": "20261126-205810-fb458131", "version": "20261201-090000-ab12cd34", "seconds": 6.2,
+    "readyz": {"status": "ready", "model_version": "20261129-162142-fb458131", "loaded_at": "2026-11-29T16:30:00+00:00"},
+    "reload": {"previous_version": "20261129-162142-fb458131", "version": "20261201-090000-ab12cd34", "seconds": 6.2,
                "workers_notified": False},
 }
 
