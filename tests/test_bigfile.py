@@ -73,6 +73,10 @@ def test_the_measurement_sees_a_job_that_holds_the_whole_file(inputs):
 
 
 MILLION, TEN_THOUSAND = 1_000_000, 10_000
+# Two runs measured +5.2 and +8.1 MB from 10,000 to 1,000,000 rows (allocator noise of the
+# pool's processes); a job holding the million-row input alone would add well over 100 MB (a
+# million Python strings of 79 Chinese characters take about 220 MB).
+MILLION_BOUND_MB = 25.0
 
 
 def test_peak_memory_is_flat_at_a_million_rows(tmp_path):
@@ -90,5 +94,5 @@ def test_peak_memory_is_flat_at_a_million_rows(tmp_path):
         out.unlink()
     growth = peaks[MILLION] - peaks[TEN_THOUSAND]
     print(f"\npeak RSS of triage classify --jobs 2 (largest process): {TEN_THOUSAND} rows {peaks[TEN_THOUSAND]:.1f} MB, "
-          f"{MILLION} rows {peaks[MILLION]:.1f} MB, growth {growth:+.1f} MB (bound {FLAT_BOUND_MB} MB)")
-    assert growth < FLAT_BOUND_MB, peaks
+          f"{MILLION} rows {peaks[MILLION]:.1f} MB, growth {growth:+.1f} MB (bound {MILLION_BOUND_MB} MB)")
+    assert growth < MILLION_BOUND_MB, peaks
