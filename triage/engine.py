@@ -98,7 +98,7 @@ def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, names_info: tup
         weights_ = np.round(contrib[top], 4).tolist()
         if as_text:
             for r, name, w in zip(rows[top].tolist(), terms, weights_):
-                out[r].append(f"{name}({w:+.2f})")  # format_term, inlined: this loop is hot
+                out[r].append(format_term(name, w))
         else:
             for r, name, w in zip(rows[top].tolist(), terms, weights_):
                 out[r].append({"term": name, "weight": w})
