@@ -70,16 +70,27 @@ class SegmentStep(BaseEstimator, TransformerMixin):
 
 class Tfidf(TfidfVectorizer):
     """TF-IDF that keeps terms seen in at least ``min_df`` texts, falling back to every term
-    when no term is that frequent (a tiny or oddly segmented corpus), instead of failing."""
+    when no term is that frequent (a tiny or oddly segmented corpus), instead of failing.
+
+    The parameter stays as given (scikit-learn's convention: ``fit`` never changes a
+    parameter); the cut actually applied is the learned ``min_df_``."""
 
     def fit_transform(self, raw_documents, y=None):
         try:
-            return super().fit_transform(raw_documents, y)
+            X = super().fit_transform(raw_documents, y)
+            self.min_df_ = self.min_df
+            return X
         except ValueError as exc:
             if self.min_df == 1 or "no terms remain" not in str(exc):
                 raise
-            self.min_df = 1
-            return super().fit_transform(raw_documents, y)
+        wanted = self.min_df
+        self.min_df = 1  # for this one fit only
+        try:
+            X = super().fit_transform(raw_documents, y)
+        finally:
+            self.min_df = wanted
+        self.min_df_ = 1
+        return X
 
     def fit(self, raw_documents, y=None):
         self.fit_transform(raw_documents, y)
