@@ -211,7 +211,6 @@ class _Block:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         return np.concatenate(rows), np.concatenate(cols)
 
-
     def _count_small(self, docs: list[str]):
         """``count`` for a few short texts: each n-gram looked up in a dict of the terms. Array
         operations cost a few microseconds each whatever their size, so for one opinion
@@ -219,13 +218,12 @@ class _Block:
         vocab = self.__dict__.get("_vocab")
         if vocab is None:
             vocab = self.__dict__["_vocab"] = self.vocabulary()
-        get, rows, cols = vocab.get, [], []
+        get, rows, cols, words = vocab.get, [], [], self.kind == "word"
         for r, doc in enumerate(docs):
-            units = doc.split() if self.kind == "word" else doc.replace(" ", "")
-            glue = " " if self.kind == "word" else ""
+            units = doc.split() if words else doc.replace(" ", "")  # tokens, or characters
             for n in range(self.lo, self.hi + 1):
                 for i in range(len(units) - n + 1):
-                    c = get(glue.join(units[i:i + n]) if glue else units[i:i + n])
+                    c = get(" ".join(units[i:i + n]) if words else units[i:i + n])
                     if c is not None:
                         rows.append(r)
                         cols.append(c)

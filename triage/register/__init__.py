@@ -46,9 +46,5 @@ def init_register(db=None) -> tuple[str | None, str | None]:
     return upgrade(database_url(db))
 
 
-__all__ = [
-    "CalendarError", "ConfirmedProblem", "ConflictError", "LOOK_BACK_WORKING_DAYS", "NotFoundError", "OPEN_STATUSES",
-    "ProblemSet", "Register", "RegisterError", "SATISFACTION", "STATUSES", "TRANSITIONS", "TransitionError",
-    "WorkCalendar", "database_url", "head_revision", "init_register", "load_calendar", "problems_from_records",
-    "read_problems", "safe_url", "upgrade",
-]
+__all__ = sorted([*_LAZY, "CalendarError", "ConflictError", "NotFoundError", "RegisterError", "TransitionError",
+                  "init_register"])
