@@ -61,7 +61,7 @@ def free_port() -> int:
 
 def make_models(folder: Path, source: Path) -> tuple[Path, str]:
     """A models folder holding the model of ``source`` saved as V1 (current) and as V2."""
-    from triage.artifacts import load, set_current
+    from triage.store.folder import load, set_current
 
     model = load(source)
     for version in (V1, V2):
@@ -163,7 +163,7 @@ def opinion_pool(n: int = 2000, seed: int = 0) -> list[str]:
 
 async def soak(server: Server, key: str, admin: str, models: Path, v1: str, clients: int, seconds: float,
                pool: list[str], seed: int) -> dict:
-    from triage.artifacts import set_current
+    from triage.store.folder import set_current
 
     rng = random.Random(seed)
     latencies, failures, statuses = [], [], {}

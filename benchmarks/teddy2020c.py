@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 from triage import TriageModel, load_taxonomy  # noqa: E402
 from triage.errors import InputError  # noqa: E402
 from triage.segment import Segmenter, read_stopwords  # noqa: E402
-from triage.selection import metrics  # noqa: E402
+from triage.model.selection import metrics  # noqa: E402
 
 TAXONOMY = ROOT / "benchmarks" / "teddy2020c" / "taxonomy.toml"
 STOPWORDS = ROOT / "data" / "stopwords.txt"
-# candidates compared by cross-validation on train (names from triage.names.ALL_*)
+# candidates compared by cross-validation on train (names from triage.model.names.ALL_*)
 # (word features alone scored 0.012-0.023 below these in 5-fold CV on train, both tasks)
 FEATURE_SETS = ("word+char", "word+char13")
 CLASSIFIERS = ("linearsvc",)

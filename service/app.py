@@ -13,13 +13,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from triage.holder import ModelHolder
+from service.holder import ModelHolder
 
-from . import errors
-from .middleware import RequestGuard
-from .routes import build_router
-from .settings import Settings, get_settings
-from .suggestions import build_suggestions_router
+from service import errors
+from service.middleware import RequestGuard
+from service.routes import build_router
+from service.settings import Settings, get_settings
+from service.suggestions import build_suggestions_router
 
 log = logging.getLogger("service")
 

@@ -13,7 +13,7 @@ import hmac
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 
-from .errors import ApiError
+from service.errors import ApiError
 
 HEADER = "X-API-Key"
 api_key_header = APIKeyHeader(name=HEADER, auto_error=False, scheme_name="ApiKey",

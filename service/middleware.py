@@ -15,7 +15,7 @@ import time
 
 from triage.text import clean
 
-from .errors import BodyTooLarge, error_json, internal_error, too_large
+from service.errors import BodyTooLarge, error_json, internal_error, too_large
 
 log = logging.getLogger("service")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from triage.errors import TriageError
-from triage.holder import ModelHolder, ReloadInProgress
-from triage.model import REVIEW_REASONS
+from service.holder import ModelHolder, ReloadInProgress
+from triage.model.estimator import REVIEW_REASONS
 from triage.text import clean
 
-from .auth import require_admin, require_key
-from .errors import ApiError, error_json, responses
-from .schemas import (EXAMPLES, Health, ModelInfo, Ready, ReloadResponse, TaxonomyResponse, TriageResponse, ok,
+from service.auth import require_admin, require_key
+from service.errors import ApiError, error_json, responses
+from service.schemas import (EXAMPLES, Health, ModelInfo, Ready, ReloadResponse, TaxonomyResponse, TriageResponse, ok,
                       request_model)
 
 log = logging.getLogger("service")

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from triage.register.errors import ConflictError, NotFoundError, RegisterError, TransitionError
 from triage.text import clean
 
-from .auth import require_key
-from .errors import ApiError, ErrorResponse
-from .suggestions_examples import HISTORY, LISTED, STATS, SUGGESTION, ok
+from service.auth import require_key
+from service.errors import ApiError, ErrorResponse
+from service.suggestions_examples import HISTORY, LISTED, STATS, SUGGESTION, ok
 
 if TYPE_CHECKING:  # the register itself (SQLAlchemy) is imported when a route first needs it
     from triage.register import Register

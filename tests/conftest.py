@@ -97,7 +97,7 @@ def service_app(shipped):
     given, the shipped model already in service (nothing is loaded from disk)."""
     from service.app import create_app
     from service.settings import Settings
-    from triage.holder import ModelHolder
+    from service.holder import ModelHolder
 
     def make(holder=None, **values):
         values.setdefault("api_keys", (SERVICE_KEY,))

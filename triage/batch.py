@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .engine import format_term
-from .errors import InputError
-from .io import DATE_COLUMNS, DEPUTY_COLUMNS, TEXT_COLUMNS, AtomicTableWriter, find_column, read_chunks
-from .routing import parse_date
+from triage.model.scoring import format_term
+from triage.errors import InputError
+from triage.files.io import DATE_COLUMNS, DEPUTY_COLUMNS, TEXT_COLUMNS, AtomicTableWriter, find_column, read_chunks
+from triage.routing import parse_date
 
 OUTPUT_COLUMNS = ("category", "tier", "category_probability", "tier_probability", "needs_review", "review_reason",
                   "lead_agency", "deadline", "explanation")
@@ -104,7 +104,7 @@ _WORKER = {}
 
 def _init_worker(model_path: str | None) -> None:
     if model_path is not None:
-        from .artifacts import load
+        from triage.store.folder import load
 
         _WORKER["model"] = load(model_path).warm_up()
 

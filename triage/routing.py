@@ -4,8 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from .errors import InputError
-from .taxonomy import Taxonomy
+from triage.errors import InputError
+from triage.taxonomy import Taxonomy
 
 
 @dataclass(frozen=True)

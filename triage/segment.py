@@ -27,8 +27,8 @@ import threading
 from pathlib import Path
 from typing import Iterable
 
-from .errors import InputError
-from .text import mask, normalise, strip_placeholders
+from triage.errors import InputError
+from triage.text import mask, normalise, strip_placeholders
 
 BACKENDS = ("rjieba", "jieba")
 _CUTTERS: dict[tuple[str, str], object] = {}

@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import TaxonomyError
+from triage.errors import TaxonomyError
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .artifacts import write_atomic_text
-from .errors import InputError, TaxonomyError
-from .taxonomy import Taxonomy, load_taxonomy
-from .text import clean
+from triage.store.folder import write_atomic_text
+from triage.errors import InputError, TaxonomyError
+from triage.taxonomy import Taxonomy, load_taxonomy
+from triage.text import clean
 
 DATA_FILES = ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt", "offtopic.txt")
 LABELLED = ("corpus.csv", "corrections.csv")

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths
-from .artifacts import set_current, sha256_files
-from .corpus import merge_corrections, read_labelled, read_lines
-from .model import TriageModel
-from .segment import Segmenter
-from .taxonomy import load_taxonomy
+from triage import paths
+from triage.store.folder import set_current, sha256_files
+from triage.data import merge_corrections, read_labelled, read_lines
+from triage.model.estimator import TriageModel
+from triage.segment import Segmenter
+from triage.taxonomy import load_taxonomy
 
 
 def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path | None = None, *,

@@ -12,13 +12,13 @@ working-day deadlines, ``stats`` and ``report`` for the statistics.
 """
 from importlib import import_module
 
-from .errors import CalendarError, ConflictError, NotFoundError, RegisterError, TransitionError
+from triage.register.errors import CalendarError, ConflictError, NotFoundError, RegisterError, TransitionError
 
 # Everything else is imported on first use (PEP 562): the register needs SQLAlchemy and
 # Alembic, which a process that never touches the register (the API serving /v1/triage,
 # ``triage classify``) should not pay for at start-up.
 _LAZY = {
-    "WorkCalendar": ".calendar", "load_calendar": ".calendar",
+    "WorkCalendar": "triage.calendar", "load_calendar": "triage.calendar",
     "LOOK_BACK_WORKING_DAYS": ".core", "Register": ".core",
     "database_url": ".db", "safe_url": ".db",
     "head_revision": ".migrate", "upgrade": ".migrate",
@@ -40,8 +40,8 @@ def __getattr__(name: str):
 def init_register(db=None) -> tuple[str | None, str | None]:
     """Create the register (or upgrade it to the newest schema); returns the schema revisions
     before and after."""
-    from .db import database_url
-    from .migrate import upgrade
+    from triage.register.db import database_url
+    from triage.register.migrate import upgrade
 
     return upgrade(database_url(db))
 

@@ -18,21 +18,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import paths
-from ..errors import InputError
-from ..routing import parse_date
-from ..taxonomy import load_taxonomy
-from ..text import clean
-from .calendar import load_calendar
-from .db import database_url, make_engine
-from .errors import ConflictError, NotFoundError
-from .migrate import check_current
-from .models import Event, Problem, Suggestion
-from .problems import ConfirmedProblem
-from .queries import filter_views
-from .stats import compute_stats
-from .states import KINDS, check_transition, parse_kind, parse_satisfaction, parse_supervision
-from .views import event_view, suggestion_view, to_json
+from triage import paths
+from triage.errors import InputError
+from triage.routing import parse_date
+from triage.taxonomy import load_taxonomy
+from triage.text import clean
+from triage.calendar import load_calendar
+from triage.register.db import database_url, make_engine
+from triage.register.errors import ConflictError, NotFoundError
+from triage.register.migrate import check_current
+from triage.register.models import Event, Problem, Suggestion
+from triage.register.problems import ConfirmedProblem
+from triage.register.queries import filter_views
+from triage.register.stats import compute_stats
+from triage.register.states import KINDS, check_transition, parse_kind, parse_satisfaction, parse_supervision
+from triage.register.views import event_view, suggestion_view, to_json
 
 _CREATED = ("kind", "title", "category", "tier", "lead_agency", "co_organisers", "supervision", "working_days")
 LOOK_BACK_WORKING_DAYS = 20  # a dissatisfied answer is handled again within this many working days

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ..errors import InputError
-from .errors import RegisterError
+from triage.errors import InputError
+from triage.register.errors import RegisterError
 
 ENV = "TRIAGE_REGISTER_DB"
 DEFAULT_FILE = "register.db"

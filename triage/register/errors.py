@@ -2,7 +2,7 @@
 ``Error: ...`` line (exit code 2) and the service turns them into a 4xx JSON error."""
 from __future__ import annotations
 
-from ..errors import InputError, TriageError
+from triage.errors import InputError, TriageError
 
 
 class RegisterError(TriageError):

@@ -18,8 +18,8 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from .db import make_engine, safe_url, sqlite_file
-from .errors import RegisterError
+from triage.register.db import make_engine, safe_url, sqlite_file
+from triage.register.errors import RegisterError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

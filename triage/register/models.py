@@ -19,8 +19,8 @@ from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, ForeignKey, Integ
                         TypeDecorator, UniqueConstraint, event)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .errors import RegisterError
-from .states import KINDS, SATISFACTION, STATUSES, SUPERVISION
+from triage.register.errors import RegisterError
+from triage.register.states import KINDS, SATISFACTION, STATUSES, SUPERVISION
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",

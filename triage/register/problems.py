@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..io import find_column, read_chunks
+from triage.errors import InputError
+from triage.files.io import find_column, read_chunks
 
 COLUMNS = {
     "problem_id": ("problem_id", "id", "问题编号", "编号"),
@@ -124,7 +124,7 @@ def read_problems(path: str | Path) -> ProblemSet:
             raw = raw["problems"]
         return problems_from_records(raw, path.name)
     if path.suffix.lower() == ".xlsx":
-        from .screening_workbook import is_screening_workbook, read_screening_workbook
+        from triage.register.screening_workbook import is_screening_workbook, read_screening_workbook
 
         if is_screening_workbook(path):
             return read_screening_workbook(path)

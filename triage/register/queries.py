@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..errors import InputError
-from .states import OPEN_STATUSES, parse_kind, parse_status
+from triage.errors import InputError
+from triage.register.states import OPEN_STATUSES, parse_kind, parse_status
 
 
 def filter_views(views: list[dict], today: dt.date, *, status=None, kind=None, overdue: bool = False,

@@ -14,9 +14,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..errors import InputError
-from ..text import clean
-from .states import KINDS, SATISFACTION, STATUSES
+from triage.errors import InputError
+from triage.text import clean
+from triage.register.states import KINDS, SATISFACTION, STATUSES
 
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
                 "Source Han Sans CN", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN")

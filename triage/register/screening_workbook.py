@@ -1,5 +1,5 @@
 """Confirmed problems from the deputies' filled-in screening workbook (``triage screen``,
-``triage.workbook``): one row per opinion, grouped by candidate problem, on one sheet per
+``triage.screening.workbook``): one row per opinion, grouped by candidate problem, on one sheet per
 category plus the review sheet; the deputies fill in ``decision`` (keep 保留 / merge 合并 /
 drop 删除), ``merge_into``, ``confirmed_category`` and ``confirmed_tier``.
 
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
-from ..io import _FORMULA_START
-from .problems import ConfirmedProblem, ProblemSet
+from triage.errors import InputError
+from triage.files.io import _FORMULA_START
+from triage.register.problems import ConfirmedProblem, ProblemSet
 
 
 def _fmt():
-    from .. import workbook  # the screening engineer's format: column keys and sheet names
+    from triage import workbook  # the screening engineer's format: column keys and sheet names
 
     return workbook
 

@@ -16,8 +16,8 @@ current status, the allowed next ones and the attempted one.
 """
 from __future__ import annotations
 
-from .errors import TransitionError
-from ..errors import InputError
+from triage.register.errors import TransitionError
+from triage.errors import InputError
 
 STATUSES = {
     "draft": ("草稿", "draft"),

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
-from .errors import CalendarError
-from .states import KINDS, SATISFACTION, STATUSES
+from triage.register.errors import CalendarError
+from triage.register.states import KINDS, SATISFACTION, STATUSES
 
 
 def _count(items) -> dict:

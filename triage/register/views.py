@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .states import KINDS, OPEN_STATUSES, SATISFACTION, STATUSES, SUPERVISION
+from triage.register.states import KINDS, OPEN_STATUSES, SATISFACTION, STATUSES, SUPERVISION
 
 
 def to_json(value):

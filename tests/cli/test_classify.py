@@ -1,0 +1,119 @@
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import FAST, SAMPLE
+from triage.batch import OUTPUT_COLUMNS
+from triage.cli.main import main
+
+
+def run(*args):
+    return main([str(a) for a in args])
+
+
+def test_classify_sample_keeps_every_row_and_column(tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert run("classify", SAMPLE, "-o", out) == 0
+    src = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    res = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(res.columns) == list(src.columns) + list(OUTPUT_COLUMNS)
+    assert len(res) == len(src) == 120
+    assert res["record_id"].tolist() == src["record_id"].tolist()
+    empty = res[src["text"].str.strip() == ""]
+    assert len(empty) == 2 and (empty["review_reason"] == "empty_text").all() and (empty["needs_review"] == "True").all()
+    assert set(res.loc[res["category"] != "", "category"]) <= {"tax", "financing", "branding", "technology", "infrastructure"}
+    dated = res[res["visit_date"] == "2025-06-25"]
+    assert set(dated.loc[dated["tier"] == "on_site", "deadline"]) <= {"2025-07-02"}
+    assert "120 rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".jsonl"])
+def test_classify_writes_the_format_of_the_extension(tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    assert run("classify", SAMPLE, "-o", out, "--quiet") == 0
+    from triage.files.io import read_chunks
+
+    res = pd.concat(list(read_chunks(out)))
+    assert len(res) == 120 and "category" in res.columns
+
+
+def test_gbk_xlsx_and_chosen_text_column(tmp_path):
+    df = pd.DataFrame({"编号": ["1", "2"], "意见描述": ["原木收购开不出发票，进项抵扣不了", ""]})
+    src = tmp_path / "in.csv"
+    df.to_csv(src, index=False, encoding="gbk")
+    out = tmp_path / "out.xlsx"
+    assert run("classify", src, "-o", out, "--text-column", "意见描述", "--quiet") == 0
+    res = pd.read_excel(out, dtype=str, keep_default_na=False)
+    assert res["category"].tolist() == ["tax", ""]
+    assert res["review_reason"].tolist()[1] == "empty_text"
+
+
+def test_parallel_jobs_give_the_same_output(tmp_path):
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert run("classify", SAMPLE, "-o", one, "--quiet", "--chunk-size", "25") == 0
+    assert run("classify", SAMPLE, "-o", two, "--quiet", "--chunk-size", "25", "--jobs", "2") == 0
+    assert one.read_bytes() == two.read_bytes()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["classify", "missing.csv", "-o", "{tmp}/o.csv"], "Error: input file not found: missing.csv"),
+    (["classify", SAMPLE, "-o", "{tmp}/o.docx"], "Error: {tmp}/o.docx: expected a file ending in"),
+    (["classify", SAMPLE, "-o", "{tmp}/o.csv", "--text-column", "正文"], "Error: column '正文' not found"),
+    (["classify", SAMPLE, "-o", "{tmp}/o.csv", "--model", "{tmp}"], "Error: {tmp} is not a model"),
+    (["classify", SAMPLE, "-o", "{tmp}/nodir/o.csv"], "Error: output folder not found"),
+])
+def test_errors_are_one_line_with_exit_code_2(tmp_path, capsys, args, message):
+    args = [str(a).replace("{tmp}", str(tmp_path)) for a in args]
+    assert run(*args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message.replace("{tmp}", str(tmp_path)))
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_missing_text_column_names_what_was_found(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("编号,备注\n1,x\n", encoding="utf-8")
+    assert run("classify", src, "-o", tmp_path / "o.csv") == 2
+    err = capsys.readouterr().err
+    assert "no text column: expected one of ['text', '内容', '意见', '意见内容', '留言详情']" in err
+    assert "found columns ['编号', '备注']" in err
+
+
+def test_usage_errors_exit_2_and_help_exits_0(capsys):
+    assert run() == 2
+    assert run("classify") == 2
+    assert run("--help") == 0
+    for command in ("classify", "train", "evaluate"):
+        assert run(command, "--help") == 0
+        assert "example:" in capsys.readouterr().out
+
+
+def test_evaluate_on_a_labelled_file(tmp_path, capsys):
+    src = tmp_path / "labelled.csv"
+    pd.DataFrame({"id": ["a", "b"], "text": ["留抵退税三个月没到账", "园区门口的路灯坏了"],
+                  "category": ["tax", "infrastructure"], "tier": ["transfer", "on_site"]}).to_csv(src, index=False)
+    assert run("evaluate", src, "--json") == 0
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["category"]["n"] == 2 and report["category"]["accuracy"] == 1.0
+
+
+def test_train_command_writes_a_current_version(small_data, tmp_path, capsys):
+    models = tmp_path / "models"
+    args = ["train", "--data", small_data, "--models", models, "--features", *FAST["feature_sets"],
+            "--classifiers", *FAST["classifiers"], "--cv", "3"]
+    assert run(*args) == 0
+    assert "cross-validated macro-F1" in capsys.readouterr().out
+    current = (models / "CURRENT").read_text().strip()
+    assert (models / current / "card.json").is_file()
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run([sys.executable, "-m", "triage", "classify", "nope.csv", "-o", "x.csv"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "Error: input file not found: nope.csv"

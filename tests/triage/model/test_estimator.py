@@ -1,0 +1,157 @@
+import datetime as dt
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.conftest import DATA, FIXTURES, MODELS
+from triage.store.folder import CARD_FILE, MODEL_FILE, read_card, resolve_model_dir, sha256_files
+from triage.errors import ModelError
+from triage.model.estimator import Prediction, TriageModel
+
+
+def test_single_text_gives_one_prediction_with_routing(shipped):
+    p = shipped.predict("从林农手里收的原木开不出收购发票，进项抵扣不了，税负太重", intake_dates="2025-06-25",
+                        deputies="周建华")
+    assert isinstance(p, Prediction)
+    assert p.category == "tax" and not p.needs_review and p.review_reason is None
+    assert p.lead_agency == "区税务局" and p.lead_agency_en == "District Tax Bureau"
+    tier_days = {"on_site": 7, "transfer": 90, "key": 180}[p.tier]
+    assert p.deadline_days == tier_days
+    assert p.deadline == (dt.date(2025, 6, 25) + dt.timedelta(days=tier_days)).isoformat()
+    assert p.deputy == "周建华"
+    assert 0.0 <= p.category_probability <= 1.0 and 0.0 <= p.tier_probability <= 1.0
+
+
+def test_many_texts_keep_order_and_alternatives(shipped):
+    texts = ["园区门口路灯坏了三天了，晚上工人下班看不见路", "续贷下周到期，银行让先还再贷，过桥资金利息太高",
+             "热压机压出来的板子老鼓泡，想请大学的老师来看看", "外地有人冒用我们的商标卖劣质生态板"]
+    preds = shipped.predict(texts)
+    assert [p.category for p in preds] == ["infrastructure", "financing", "technology", "branding"]
+    for p in preds:
+        assert len(p.alternatives) == 2
+        assert p.category not in [a["category"] for a in p.alternatives]
+        assert all(a["probability"] <= p.category_probability for a in p.alternatives)
+        assert "_offtopic" not in [a["category"] for a in p.alternatives]
+
+
+def test_explanation_terms_come_from_the_text(shipped):
+    text = "留抵退税申请三个月了还没到账"
+    p = shipped.predict(text)
+    assert p.explanation, "expected explanation terms"
+    assert len(p.explanation) <= 5
+    weights = [t["weight"] for t in p.explanation]
+    assert weights == sorted(weights, reverse=True) and weights[0] > 0
+    assert all(t["term"].replace(" ", "") in text for t in p.explanation)
+    assert shipped.explain(text) == p.explanation
+
+
+def test_canteen_question_is_flagged_for_review(shipped):
+    p = shipped.predict("请问食堂几点开饭")
+    assert p.needs_review is True
+    assert p.review_reason in ("off_topic", "low_confidence", "no_known_terms")
+
+
+def test_held_out_offtopic_texts_are_mostly_flagged(shipped):
+    """Texts never seen in training: at least 80% must be flagged."""
+    lines = [l.strip() for l in (FIXTURES / "offtopic_heldout.txt").read_text("utf-8").splitlines() if l.strip()]
+    flagged = [p.needs_review for p in shipped.predict(lines)]
+    assert len(lines) == 30
+    assert sum(flagged) / len(lines) >= 0.8
+
+
+@pytest.mark.parametrize("text, reason", [("", "empty_text"), ("   ", "empty_text"), (None, "empty_text"),
+                                           ("！！！……", "no_usable_words"), ("123 456", "no_usable_words")])
+def test_unusable_text_is_kept_and_marked(shipped, text, reason):
+    p = shipped.predict([text])[0]
+    assert p.needs_review and p.review_reason == reason and p.category is None and p.lead_agency is None
+
+
+def test_dates_and_deputies_must_match_texts(shipped):
+    from triage.errors import InputError
+
+    with pytest.raises(InputError, match="expected 2 values \\(one per text\\), found 1"):
+        shipped.predict(["a", "b"], intake_dates=["2025-06-25"])
+
+
+def test_shipped_card_matches_the_data_folder():
+    card = read_card(MODELS)
+    files = [DATA / n for n in ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt",
+                                "offtopic.txt") if (DATA / n).is_file()]
+    digest, each = sha256_files(files)
+    assert card["data"]["files"] == each
+    assert card["data"]["sha256"] == digest
+
+
+def test_shipped_card_records_what_a_card_must(shipped):
+    card = shipped.card_
+    for key in ("version", "created_at", "labels", "review_threshold", "training", "data", "artifact", "libraries"):
+        assert key in card
+    assert card["labels"]["categories"] == ["branding", "financing", "infrastructure", "tax", "technology"]
+    cv = card["training"]["category"]["cv"]
+    assert set(cv["per_class_f1"]) == set(card["labels"]["categories"])
+    assert len(cv["confusion_matrix"]["matrix"]) == 5 and cv["macro_f1"] > 0.7
+    comparison = card["training"]["category"]["comparison"]
+    assert {(r["features"], r["classifier"]) for r in comparison} == {
+        (f, c) for f in ("word", "word+char") for c in ("linearsvc", "logreg", "sgd")}
+    assert card["libraries"]["scikit-learn"] and card["libraries"]["jieba"]
+
+
+def test_save_load_round_trip_gives_identical_predictions(shipped, tmp_path):
+    texts = [l for l in (DATA / "samples" / "2025-06.csv").read_text("utf-8").splitlines()[1:40]]
+    folder = shipped.save(tmp_path, shipped.card_["data"], version="copy")
+    again = TriageModel.load(folder)
+    a, b = shipped.predict(texts), again.predict(texts)
+    assert [x.to_dict() for x in a] == [y.to_dict() for y in b]
+
+
+def test_tampered_model_file_is_refused(tmp_path):
+    folder = resolve_model_dir(MODELS)
+    copy = shutil.copytree(folder, tmp_path / "m")
+    with open(copy / MODEL_FILE, "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(ModelError, match="does not match its model card"):
+        TriageModel.load(copy)
+
+
+def test_card_naming_another_hash_is_refused(tmp_path):
+    copy = shutil.copytree(resolve_model_dir(MODELS), tmp_path / "m")
+    card = json.loads((copy / CARD_FILE).read_text("utf-8"))
+    card["artifact"]["sha256"] = "0" * 64
+    (copy / CARD_FILE).write_text(json.dumps(card), "utf-8")
+    with pytest.raises(ModelError, match="expected SHA-256 0000000000000000"):
+        TriageModel.load(copy)
+
+
+def test_missing_model_folder(tmp_path):
+    with pytest.raises(ModelError, match="model folder not found"):
+        TriageModel.load(tmp_path / "none")
+    with pytest.raises(ModelError, match="is not a model"):
+        TriageModel.load(tmp_path)
+
+
+def test_training_is_reproducible(small_data, tmp_path):
+    from tests.conftest import FAST
+    from triage.train import train_from_data
+
+    m1, f1 = train_from_data(small_data, tmp_path / "a", **FAST)
+    m2, f2 = train_from_data(small_data, tmp_path / "b", **FAST)
+    assert m1.report_ == m2.report_
+    texts = ["银行不认我们的原木库存做抵押", "展会的展位被取消了"]
+    p1, p2 = m1.predict(texts), m2.predict(texts)
+    assert [p.to_dict() for p in p1] == [p.to_dict() for p in p2]
+    c1, c2 = json.loads((f1 / CARD_FILE).read_text()), json.loads((f2 / CARD_FILE).read_text())
+    assert c1["data"] == c2["data"] and c1["training"] == c2["training"]
+
+
+def test_unfitted_model_says_so(taxonomy):
+    from triage.errors import InputError
+
+    with pytest.raises(InputError, match="not trained yet"):
+        TriageModel(taxonomy).predict("x")
+
+
+def test_probabilities_are_a_distribution(shipped):
+    cat = shipped.category_pipeline_.predict_proba(["热压机坏了", "贷款到期"])
+    assert np.allclose(cat.sum(axis=1), 1.0)

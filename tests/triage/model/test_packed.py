@@ -1,0 +1,202 @@
+"""Packed models (``triage.model.fast.packed``) predict exactly what their scikit-learn pipelines
+predict, share the features of the category and the tier, and load without scikit-learn."""
+import copy
+import dataclasses
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from tests.conftest import DATA, SAMPLE
+from tests.triage.test_segment_parity import AWKWARD
+from triage.model.estimator import TriageModel
+from triage.model.fast.packed import PackedPipeline
+from triage.model.fast.packing import pack_linear, pack_pair
+
+
+@pytest.fixture(scope="module")
+def texts():
+    corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)["text"].tolist()
+    return corpus[::3] + AWKWARD
+
+
+@pytest.fixture(scope="module")
+def trained(small_data):
+    """A model trained here on the small corpus with word + character features for both parts
+    (calibrated linear SVM or logistic regression, chosen by cross-validation)."""
+    from triage.data import read_labelled, read_lines
+    from triage.segment import Segmenter
+    from triage.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(small_data / "taxonomy.toml")
+    df = read_labelled(small_data / "corpus.csv", tax)
+    seg = Segmenter.from_files(small_data / "userdict.txt", small_data / "stopwords.txt")
+    model = TriageModel(tax, seg, feature_sets=("word+char",), classifiers=("linearsvc", "logreg"), cv=3)
+    return model.fit(df["text"].tolist(), df["category"], df["tier"], offtopic=read_lines(small_data / "offtopic.txt"))
+
+
+def sklearn_twin(model):
+    """The same model with its plain scikit-learn pipelines: predicts through scikit-learn."""
+    twin = copy.copy(model)
+    twin.__dict__ = {k: v for k, v in model.__dict__.items() if k not in ("_packs", "_pipes", "_seg")}
+    twin.category_pipeline_ = model.category_pipeline_
+    twin.tier_pipeline_ = model.tier_pipeline_
+    return twin
+
+
+@pytest.mark.parametrize("which", ["trained", "shipped"])
+def test_packed_features_are_the_vectorisers_bit_for_bit(request, texts, which):
+    model = request.getfixturevalue(which)
+    cat, tier = model.category_pipeline_, model.tier_pipeline_
+    packs = pack_pair(cat, tier)
+    joined = cat.named_steps["segment"].transform(texts)
+    for pipe, pack in zip((cat, tier), packs):
+        want = sp.csr_matrix(pipe.named_steps["features"].transform(joined))
+        want.sort_indices()
+        got = pack.features.transform(joined)
+        assert np.array_equal(got.indptr, want.indptr)
+        assert np.array_equal(got.indices, want.indices)
+        assert got.data.dtype == want.data.dtype and np.array_equal(got.data, want.data)
+
+
+@pytest.mark.parametrize("which", ["trained", "shipped"])
+def test_packed_probabilities_are_the_pipelines(request, texts, which):
+    model = request.getfixturevalue(which)
+    cat, tier = model.category_pipeline_, model.tier_pipeline_
+    joined = cat.named_steps["segment"].transform(texts)
+    joined = [j for j in joined if j]
+    for pipe, pack in zip((cat, tier), pack_pair(cat, tier)):
+        want = pipe[1:].predict_proba(joined)
+        got = pack.linear.predict_proba(pack.features.transform(joined))
+        assert np.allclose(got, want, rtol=0, atol=1e-12)
+        assert np.array_equal(got.argmax(axis=1), want.argmax(axis=1))
+
+
+def test_both_engines_give_the_same_predictions(trained):
+    texts = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)["text"].tolist() + AWKWARD
+    fast, slow = trained.predict(texts), sklearn_twin(trained).predict(texts)
+    assert [p.to_dict() for p in fast] == [p.to_dict() for p in slow]
+
+
+def test_a_trained_model_shares_its_features_and_predicts_without_sklearn_objects(trained):
+    cat, tier = trained._packs["category"], trained._packs["tier"]
+    assert isinstance(cat, PackedPipeline) and cat.fast and tier.fast
+    assert cat.features is tier.features
+    assert trained.category_pipeline_.named_steps["features"] is trained.tier_pipeline_.named_steps["features"]
+    assert cat.linear.coef.dtype == tier.linear.coef.dtype == np.float64  # scores in float64 on both paths
+
+
+def test_a_saved_model_loads_and_predicts_without_importing_sklearn(small_model):
+    _, folder = small_model
+    code = ("import sys, triage; m = triage.load(sys.argv[1]).warm_up(); p = m.predict('热压机坏了，师傅说要换配件'); "
+            "print(p.category, 'sklearn' in sys.modules, 'scipy' in sys.modules, 'pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, check=True)
+    category, *imported = done.stdout.split()
+    assert category in ("tax", "financing", "branding", "technology", "infrastructure")
+    assert imported == ["False", "False", "False"]
+
+
+def test_the_pipelines_are_unpacked_on_demand(small_model):
+    from sklearn.pipeline import Pipeline
+
+    from triage.store.folder import load
+
+    model = load(small_model[1])
+    assert model.__dict__["_pipes"] == {"category": None, "tier": None}
+    assert isinstance(model.category_pipeline_, Pipeline)
+    assert model.category_pipeline_.classes_.tolist() == model.categories_
+
+
+def test_pickled_model_keeps_its_predictions_and_not_its_unpacked_pipelines(trained):
+    blob = pickle.dumps(trained)
+    again = pickle.loads(blob)
+    texts = ["园区门口路灯坏了", "续贷下周到期，过桥资金利息太高", ""]
+    assert [p.to_dict() for p in again.predict(texts)] == [p.to_dict() for p in trained.predict(texts)]
+    assert again.__dict__["_pipes"] == {"category": None, "tier": None}
+
+
+def test_a_model_given_plain_pipelines_is_packed_when_saved(trained, tmp_path):
+    from triage.store.folder import load
+
+    twin = sklearn_twin(trained)
+    assert twin._packs == {"category": None, "tier": None}
+    folder = twin.save(tmp_path, {"sha256": "0" * 64}, version="v")
+    again = load(folder)
+    assert again._packs["category"].fast and again._packs["tier"].fast
+    texts = ["热压机压出来的板子老鼓泡", "外地有人冒用我们的商标"]
+    assert [p.to_dict() for p in again.predict(texts)] == [p.to_dict() for p in trained.predict(texts)]
+
+
+def test_an_unsupported_classifier_is_not_packed_and_predicts_through_sklearn(trained):
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.pipeline import Pipeline
+
+    cat = trained.category_pipeline_
+    X = cat[:-1].transform(["胶合板 税", "贷款 银行", "路灯 坏"])
+    nb = SGDClassifier(loss="log_loss", random_state=0).fit(X, ["tax", "financing", "infrastructure"])
+    assert pack_linear(nb, X.shape[1]) is None
+    twin = sklearn_twin(trained)
+    twin.category_pipeline_ = Pipeline(cat.steps[:-1] + [("classifier", nb)])
+    twin.categories_ = list(nb.classes_)
+    assert twin.predict("留抵退税三个月没到账").category in ("tax", "financing", "infrastructure")
+
+
+def test_a_single_tier_taxonomy_gives_that_tier_with_certainty(small_data):
+    from triage.data import read_labelled
+    from triage.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(small_data / "taxonomy.toml")
+    one = dataclasses.replace(tax, tiers=tax.tiers[:1], screening=dataclasses.replace(tax.screening, escalate_to_tier=None))
+    df = read_labelled(small_data / "corpus.csv", tax)
+    model = TriageModel(one, feature_sets=("word",), classifiers=("linearsvc",), cv=3)
+    model.fit(df["text"].tolist(), df["category"], [one.tiers[0].code] * len(df))
+    assert model.report_["tier"]["selected"]["classifier"] == "constant"
+    assert model.report_["tier"]["comparison"] == []
+    p = model.predict("园区门口的路灯坏了三天")
+    assert p.tier == one.tiers[0].code and p.tier_probability == 1.0
+    assert model._packs["tier"].fast
+
+
+def test_long_batches_are_counted_in_slices_with_the_same_result(trained, monkeypatch):
+    from triage.model.fast import packed
+
+    texts = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)["text"].tolist()[:300] + [""] * 3
+    joined = trained._segmenter().join(texts)
+    features = trained._packs["category"].features
+    whole = features.transform(joined)
+    monkeypatch.setattr(packed, "MAX_CHARS", 500)
+    sliced = features.transform(joined)
+    for name in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(sliced, name), getattr(whole, name))
+
+
+def test_predictions_do_not_depend_on_how_a_batch_is_sliced(trained, monkeypatch):
+    from triage.model.fast import packed
+
+    texts = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)["text"].tolist()
+    whole = [p.to_dict() for p in trained.predict(texts)]
+    monkeypatch.setattr(packed, "MAX_CHARS", 300)
+    assert [p.to_dict() for p in trained.predict(texts)] == whole
+
+
+def test_few_short_texts_are_counted_one_ngram_at_a_time_with_the_same_result(shipped, texts, monkeypatch):
+    from triage.model.fast import packed
+
+    joined = shipped._segmenter().join(texts)
+    rng = np.random.default_rng(0)
+    batches = [[j] for j in joined] + [list(rng.choice(joined, k)) for k in (2, 5) for _ in range(30)]
+    features = shipped._packs["category"].features
+    assert [b.kind for b in features.blocks] == ["word", "char"]
+    for docs in batches:
+        for block in features.blocks:
+            small = block._count_small(docs)
+            monkeypatch.setattr(packed, "SMALL_CHARS", -1)  # the array path, whatever the size
+            arrays = block.count(docs)
+            monkeypatch.undo()
+            assert sorted(zip(*map(np.ndarray.tolist, small))) == sorted(zip(*map(np.ndarray.tolist, arrays)))
+    one = joined[:1]
+    assert sum(map(len, one)) <= packed.SMALL_CHARS  # a single opinion takes the small path in predict
