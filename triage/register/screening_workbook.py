@@ -20,7 +20,7 @@ from triage.register.problems import ConfirmedProblem, ProblemSet
 
 
 def _fmt():
-    from triage import workbook  # the screening engineer's format: column keys and sheet names
+    from triage.screening import workbook  # the screening engineer's format: column keys and sheet names
 
     return workbook
 
