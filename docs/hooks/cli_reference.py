@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def exit_codes() -> list[str]:
     except ImportError:
         return []
     return ["Exit codes, as `triage` states them / 退出码（0 成功，1 输入或数据有误，2 用法错误，130 被中断）:", "",
-            "```text", EXIT_CODES_HELP, "```", ""]
+            "```text", textwrap.fill(EXIT_CODES_HELP, 88), "```", ""]
 
 
 def render(parser: argparse.ArgumentParser | None = None) -> str:
