@@ -1,0 +1,202 @@
+"""The user guide (docs/, MkDocs + Material): it builds with --strict, works offline, its
+command-line reference is generated from the parser and covers every command, the commands
+it marks as runnable run, the repository paths it names exist; the README stays short and
+its relative links work."""
+from __future__ import annotations
+
+import argparse
+import html
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+HOOK = DOCS / "hooks" / "cli_reference.py"
+RUN_MARK = "<!-- docs-test: run -->"
+RUNNABLE = re.compile(rf"^{re.escape(RUN_MARK)}\n```bash\n(.*?)\n```$", re.M | re.S)
+# Marked blocks: getting-started (3 commands), screening, register (6 commands), models.
+# Update the number when a block is marked or unmarked, so none can vanish unnoticed.
+EXPECTED_RUNNABLE_BLOCKS = 4
+
+
+def load_hook():
+    spec = importlib.util.spec_from_file_location("docs_cli_reference", HOOK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def doc_pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md") if "hooks" not in p.relative_to(DOCS).parts)
+
+
+def text_of(page: Path) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+def env_for_commands(models: Path | None = None, data: Path | None = None) -> dict:
+    """This checkout's code first on the path, and the given copies of data/ and models/."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+               NO_MKDOCS_2_WARNING="1", TRIAGE_DEBUG="")
+    if models is not None:
+        env["TRIAGE_MODELS_DIR"] = str(models)
+    if data is not None:
+        env["TRIAGE_DATA_DIR"] = str(data)
+    return env
+
+
+def shell_workspace(folder: Path, models: Path) -> tuple[Path, dict]:
+    """A folder holding a copy of data/, where ``triage`` runs this checkout's code
+    (``python -m triage``) on copies of data/ and models/, never writing into the repository."""
+    work = folder / "work"
+    shutil.copytree(ROOT / "data", work / "data")
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "triage"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m triage "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    env = env_for_commands(models=models, data=work / "data")
+    env["PATH"] = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return work, env
+
+
+def run_lines(block: str, work: Path, env: dict) -> list[str]:
+    """Run each command line of a shell block in ``work``; the ones that failed, with why."""
+    failed = []
+    for line in block.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        r = subprocess.run(["bash", "-c", line], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            failed.append(f"{line!r} exited {r.returncode}: {r.stderr.strip()[-500:]}")
+    return failed
+
+
+@pytest.fixture(scope="module")
+def models_copy(tmp_path_factory):
+    return Path(shutil.copytree(ROOT / "models", tmp_path_factory.mktemp("models") / "models"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(out)], cwd=ROOT,
+                       env=env_for_commands(), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"mkdocs build --strict failed:\n{r.stderr[-4000:]}"
+    return out
+
+
+# --- the build ------------------------------------------------------------------------------
+def test_mkdocs_build_strict_builds_every_page(site):
+    built = {p.relative_to(DOCS).with_suffix(".html").as_posix() for p in doc_pages()} | {"reference/cli.html"}
+    missing = sorted(b for b in built if not (site / b).is_file())
+    assert missing == []
+
+
+def test_site_loads_nothing_from_the_internet(site):
+    """Fonts, scripts and style sheets all come from the site itself (an offline intranet)."""
+    remote = []
+    for page in sorted(site.rglob("*.html")):
+        source = page.read_text(encoding="utf-8")
+        for tag, url in re.findall(r"<(script|link|img|iframe)\b[^>]*?\b(?:src|href)=\"((?:https?:)?//[^\"]+)\"", source):
+            remote.append(f"{page.relative_to(site)}: <{tag}> {url}")
+        if 'class="mermaid"' in source:  # Material fetches mermaid from a CDN to draw it
+            remote.append(f"{page.relative_to(site)}: a mermaid diagram")
+    assert remote == []
+
+
+def test_reference_page_is_generated_not_committed():
+    assert not (DOCS / "reference" / "cli.md").exists(), "docs/reference/cli.md is generated by the hook; delete it"
+
+
+# --- the command-line reference -----------------------------------------------------------------
+def parser_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ("triage",)) -> list[str]:
+    """Every command and sub-command the parser defines, read from argparse directly."""
+    out = [" ".join(path)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out += parser_commands(sub, path + (name,))
+    return out
+
+
+def test_cli_reference_shows_the_help_of_every_command(site):
+    commands = parser_commands(load_hook().find_parser())
+    assert "triage classify" in commands and "triage register assign" in commands
+    text = text_of(site / "reference" / "cli.html")
+    missing = [c for c in commands if f"usage: {c} " not in text]
+    assert missing == []
+
+
+def test_reference_renders_nested_commands_of_any_parser():
+    hook = load_hook()
+    p = argparse.ArgumentParser(prog="triage", description="root")
+    sub = p.add_subparsers()
+    group = sub.add_parser("things", help="work on things")
+    group.add_subparsers().add_parser("polish", help="make a thing shine").add_argument("--shine", type=int)
+    page = hook.render(p)
+    assert "| [`triage things polish`](#triage-things-polish) | make a thing shine |" in page
+    assert "usage: triage things polish [-h] [--shine SHINE]" in page
+    assert "### `triage things polish` {#triage-things-polish}" in page
+
+
+# --- commands and paths shown in the docs -----------------------------------------------------
+def runnable_blocks() -> list[tuple[str, str]]:
+    return [(page.relative_to(DOCS).as_posix(), block) for page in doc_pages()
+            for block in RUNNABLE.findall(page.read_text(encoding="utf-8"))]
+
+
+def test_docs_mark_their_quick_commands_as_runnable():
+    blocks = runnable_blocks()
+    assert len(blocks) == EXPECTED_RUNNABLE_BLOCKS, [page for page, _ in blocks]
+    assert any("triage classify data/samples/2025-06.csv" in b for _, b in blocks)
+
+
+@pytest.mark.parametrize("page,block", runnable_blocks(), ids=lambda v: v if v.endswith(".md") else "")
+def test_runnable_commands_of_the_docs_succeed(page, block, tmp_path, models_copy):
+    work, env = shell_workspace(tmp_path, models_copy)
+    assert run_lines(block, work, env) == []
+
+
+def test_a_failing_command_is_reported(tmp_path, models_copy):
+    work, env = shell_workspace(tmp_path, models_copy)
+    failed = run_lines("triage --help\ntriage classify no-such-file.csv -o out.csv", work, env)
+    assert len(failed) == 1 and failed[0].startswith("'triage classify no-such-file.csv -o out.csv' exited ")
+
+
+REPO_PATH = re.compile(r"`((?:tests|triage|service|data|benchmarks|notebooks|docs|scripts|models|\.ci)/[\w./-]*)`")
+CREATED_WHEN_USED = {"data/corrections.csv",  # written by `triage corrections import`
+                     "benchmarks/results"}  # written by the benchmark scripts
+
+
+def test_paths_named_in_the_docs_exist():
+    missing = []
+    for page in [*doc_pages(), README, ROOT / "data" / "README.md"]:
+        for path in REPO_PATH.findall(page.read_text(encoding="utf-8")):
+            if path.endswith("...") or path.rstrip("/") in CREATED_WHEN_USED:  # a family of paths, or made at run time
+                continue
+            if not (ROOT / path).exists():
+                missing.append(f"{page.relative_to(ROOT)}: {path}")
+    assert missing == []
+
+
+# --- the README -------------------------------------------------------------------------------
+def test_readme_is_under_20_kb():
+    assert len(README.read_bytes()) < 20 * 1024
+
+
+def test_readme_relative_links_point_to_files():
+    links = re.findall(r"\]\(([^)\s]+)\)", README.read_text(encoding="utf-8"))
+    relative = [link.split("#")[0] for link in links if not re.match(r"[a-z]+:", link)]
+    assert any(link.startswith("docs/") for link in relative)
+    missing = [link for link in relative if not (ROOT / link).exists()]
+    assert missing == []
