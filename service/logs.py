@@ -25,13 +25,13 @@ class MaskFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record: keep what we can
             message = str(record.msg)
-        record.msg, record.args = hide_secrets(mask(message)), None
+        record.msg, record.args = mask(hide_secrets(message)), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = hide_secrets(mask(record.exc_text))
+            record.exc_text = mask(hide_secrets(record.exc_text))
         if record.stack_info:
-            record.stack_info = hide_secrets(mask(record.stack_info))
+            record.stack_info = mask(hide_secrets(record.stack_info))
         return True
 
 
