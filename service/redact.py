@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 
 HIDDEN = "[hidden]"
 _SECRET_NAME = re.compile(r"key|token|secret|passw|pwd|auth|signature|sig$|credential|session|cookie", re.I)
-_PAIR = re.compile(r"(?P<head>(?:^|[?&;\s,(\[{\"'])(?P<name>[^\s=&;?,\"'(){}\[\]]+)=)(?P<value>[^&;\s,\"')}\]]+)")
+_PAIR = re.compile(r"(?P<head>(?:^|[?&;\s,(\[{\"'])(?P<name>[^\s=&;?,\"'(){}\[\]]+)=)(?P<value>\[hidden\]|[^&;\s,\"')}\]]+)")
 _HEADER = re.compile(r"(?i)\b(x-api-key|authorization|api-key)(\s*[:=]\s*)(?:bearer\s+|basic\s+)?[^\s,;]+")
 _URL_PASSWORD = re.compile(r"(?P<scheme>\b[a-zA-Z][\w+.-]*://)(?P<user>[^\s:/@]*):[^\s@/]*@")
 
@@ -34,7 +34,7 @@ def hide_secrets(text: str) -> str:
     """``text`` with secret-looking parameter values, header values and URL passwords hidden."""
     def pair(m: re.Match) -> str:
         name = unquote_plus(m["name"]).rsplit(".", 1)[-1]
-        return m["head"] + HIDDEN if _SECRET_NAME.search(name) else m.group(0)
+        return m["head"] + HIDDEN if _SECRET_NAME.search(name) else m.group(0)  # idempotent: [hidden] stays
 
     text = _PAIR.sub(pair, text)
     text = _HEADER.sub(lambda m: f"{m[1]}{m[2]}{HIDDEN}", text)

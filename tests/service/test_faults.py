@@ -80,10 +80,12 @@ def test_the_log_filter_hides_secrets_in_every_line():
 @pytest.mark.parametrize("text, shown", [
     ("?secret=a&password=b&sig=c&signal=d&page=1", "?secret=[hidden]&password=[hidden]&sig=[hidden]&signal=d&page=1"),
     ("client=api#1 items=2", "client=api#1 items=2"),
+    ("GET /v1/x?api_key=k-0123456789abcdef 401", "GET /v1/x?api_key=[hidden] 401"),
     ("Authorization: Bearer abc.def", "Authorization: [hidden]"),
 ])
 def test_hide_secrets(text, shown):
     assert hide_secrets(text) == shown
+    assert hide_secrets(shown) == shown  # the access line is hidden again by the log filter: no change
 
 
 # -------------------------------------------------- (9) no paths or database details in bodies
