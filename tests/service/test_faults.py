@@ -102,7 +102,7 @@ def test_a_refused_reload_names_no_absolute_path(service_app, shipped, tmp_path)
     assert r.status_code == 409 and r.json()["error"]["code"] == "model_refused"
     message = r.json()["error"]["message"]
     assert str(tmp_path) not in r.text and not ABSOLUTE.search(r.text), message
-    assert f"…/{victim.name}" in message and message.endswith(f"still serving version {shipped.card_['version']}")
+    assert message.endswith(f"still serving version {shipped.card_['version']}")
 
 
 @pytest.mark.parametrize("url, hidden", [
