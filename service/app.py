@@ -4,6 +4,11 @@
 ``create_app_from_env`` (settings from the TRIAGE_ environment variables) under uvicorn.
 The model is loaded and warmed up (jieba, the user dictionary, one test prediction) in a
 background thread at start-up: /healthz answers at once, /readyz only once the model is in.
+
+The routes take the settings from the cached dependency ``get_settings``; settings given to
+``create_app`` are put in ``app.dependency_overrides[get_settings]``. The limits, the enums
+of /openapi.json (from the model's taxonomy) and the body cap are fixed when the app is built.
+Operation ids are the route functions' names (``triage_opinions``, ``get_suggestion``...).
 """
 from __future__ import annotations
 
@@ -12,10 +17,12 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
-from service.holder import ModelHolder
-
+from service import docs as offline_docs
 from service import errors
+from service.codes import build_codes, taxonomy_for
+from service.holder import ModelHolder
 from service.middleware import RequestGuard
 from service.routes import build_router
 from service.settings import Settings, get_settings
@@ -49,10 +56,15 @@ def _version() -> str:
         return "0"
 
 
+def operation_id(route: APIRoute) -> str:
+    return route.name
+
+
 def create_app(settings: Settings | None = None, holder: ModelHolder | None = None) -> FastAPI:
     """Build the application. Refuses (``InputError``) to build without any key unless
     ``settings.insecure_dev``. ``holder``: an already loaded model holder (tests); by default
     one is made for ``settings.model_dir`` and loaded in the background at start-up."""
+    given = settings
     settings = settings or get_settings()
     settings.check_startup()
     holder = holder or ModelHolder(settings.model_dir)
@@ -69,16 +81,19 @@ def create_app(settings: Settings | None = None, holder: ModelHolder | None = No
         if follower is not None:
             follower.stop.set()
 
-    docs = settings.docs
     app = FastAPI(title="Liaison station triage API / 联络站意见分类接口", version=_version(), description=DESCRIPTION,
-                  lifespan=lifespan, docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None,
-                  openapi_url="/openapi.json" if docs else None)
-    app.state.settings = settings
+                  lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json" if settings.docs else None, generate_unique_id_function=operation_id)
+    if given is not None:
+        app.dependency_overrides[get_settings] = lambda: given
     app.state.holder = holder
     errors.install(app)
-    app.include_router(build_router(settings))
-    app.include_router(build_suggestions_router())
-    app.add_middleware(RequestGuard, limit=settings.body_limit)
+    codes = build_codes(taxonomy_for(settings.model_dir, holder))
+    app.include_router(build_router(settings, codes))
+    app.include_router(build_suggestions_router(codes))
+    if settings.docs:
+        offline_docs.install(app)
+    app.add_middleware(RequestGuard, limit=settings.body_limit, secrets=settings.api_keys + settings.admin_keys)
     return app
 
 

@@ -9,11 +9,14 @@ with ``--insecure-dev``) every route is open.
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
-from fastapi import Request, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from pydantic import SecretStr
 
 from service.errors import ApiError
+from service.settings import Settings, get_settings
 
 HEADER = "X-API-Key"
 api_key_header = APIKeyHeader(name=HEADER, auto_error=False, scheme_name="ApiKey",
@@ -21,17 +24,22 @@ api_key_header = APIKeyHeader(name=HEADER, auto_error=False, scheme_name="ApiKey
 _CHALLENGE = {"WWW-Authenticate": f'APIKey header="{HEADER}"'}
 
 
-def _position(given: str, keys: tuple[str, ...]) -> int | None:
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+GivenKey = Annotated[str | None, Security(api_key_header)]
+
+
+def _position(given: str, keys: tuple[SecretStr | str, ...]) -> int | None:
     """1-based position of ``given`` among ``keys``, comparing with every key in constant time."""
     raw = given.encode("latin-1", "replace")  # header values arrive decoded as latin-1
     found = None
     for i, key in enumerate(keys, 1):
-        if hmac.compare_digest(raw, key.encode("ascii")) and found is None:
+        secret = key.get_secret_value() if isinstance(key, SecretStr) else key
+        if hmac.compare_digest(raw, secret.encode("ascii")) and found is None:
             found = i
     return found
 
 
-def identify(given: str | None, api_keys: tuple[str, ...], admin_keys: tuple[str, ...]) -> tuple[str, bool] | None:
+def identify(given: str | None, api_keys: tuple, admin_keys: tuple) -> tuple[str, bool] | None:
     """(label, is_admin) of a known key, ``None`` for a missing or unknown one."""
     if not given:
         return None
@@ -44,8 +52,7 @@ def identify(given: str | None, api_keys: tuple[str, ...], admin_keys: tuple[str
     return None
 
 
-def _check(request: Request, given: str | None, admin_needed: bool) -> None:
-    settings = request.app.state.settings
+def _check(request: Request, settings: Settings, given: str | None, admin_needed: bool) -> None:
     if not settings.auth_enabled:
         request.state.client = "insecure-dev"
         return
@@ -63,12 +70,12 @@ def _check(request: Request, given: str | None, admin_needed: bool) -> None:
                        field=HEADER)
 
 
-async def require_key(request: Request, key: str | None = Security(api_key_header)) -> None:
+async def require_key(request: Request, settings: SettingsDep, key: GivenKey) -> None:
     """Dependency of the /v1 routes: an API key or an admin key. ``async``: a few string
     comparisons, done on the event loop rather than handed to a thread and back."""
-    _check(request, key, admin_needed=False)
+    _check(request, settings, key, admin_needed=False)
 
 
-async def require_admin(request: Request, key: str | None = Security(api_key_header)) -> None:
+async def require_admin(request: Request, settings: SettingsDep, key: GivenKey) -> None:
     """Dependency of the /v1/admin routes: an admin key."""
-    _check(request, key, admin_needed=True)
+    _check(request, settings, key, admin_needed=True)

@@ -7,7 +7,8 @@
 what was expected and what was found), ``field`` names the offending field (``null`` when
 the whole request is at fault), ``limit`` is the limit that was exceeded (or ``null``),
 ``details`` lists every problem of a request that had several. Input values are never
-echoed back and no stack trace ever leaves the server.
+echoed back, no stack trace ever leaves the server, and no message shows an absolute path,
+a database host or user, or a secret (``service.redact.public``).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.redact import public
 from triage.errors import TriageError
 from triage.text import clean, mask
 
@@ -70,7 +72,9 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 def error_json(status: int, code: str, message: str, field=None, limit=None, details=(), headers=None) -> JSONResponse:
-    body = {"error": {"code": code, "message": message, "field": field, "limit": limit, "details": list(details)}}
+    """The one error shape; messages pass through ``redact.public`` (no path, host, user or secret)."""
+    details = [{**d, "message": public(d["message"])} if "message" in d else d for d in details]
+    body = {"error": {"code": code, "message": public(message), "field": field, "limit": limit, "details": details}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -137,6 +141,10 @@ def describe(err: dict, path: str = "") -> dict:
     if kind == "bad_date":
         return {"code": "bad_date", "field": field, "limit": None,
                 "message": f"{where}expected a date like 2025-06-25 (or 2025/6/25, 2025年6月25日, 20250625)"}
+    if kind == "date_out_of_range":
+        return {"code": "bad_date", "field": field, "limit": None,
+                "message": f"{where}the date {ctx.get('day')} is out of range; expected a date from "
+                           f"{ctx.get('first')} to {ctx.get('last')}"}
     if kind == "invalid_shape":
         return {"code": "wrong_type", "field": None, "limit": None,
                 "message": f"request body: expected a JSON object (one opinion, or {{\"items\": [...]}}), found {found}"}

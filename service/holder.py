@@ -131,7 +131,8 @@ class ModelHolder:
             self.set(model)
             self.error = None
             result = LoadResult(previous, self.version, str(target), round(time.perf_counter() - start, 3))
-            log.info("model %s loaded from %s in %.1fs (previous: %s)", result.version, target, result.seconds, previous)
+            log.info("model %s loaded from folder %s in %.1fs (previous: %s)", result.version, target.name,
+                     result.seconds, previous)  # the folder's name: no absolute path in the log
             return result
         finally:
             self.loading = False
@@ -190,7 +191,7 @@ class ModelHolder:
                 except TriageError as exc:
                     log.error("announced model refused, keeping version %s: %s", self.version, exc)
                 except (OSError, ValueError, KeyError, TypeError) as exc:
-                    log.error("unreadable reload signal %s: %s", path, exc)
+                    log.error("unreadable reload signal %s: %s", path.name, type(exc).__name__)
 
         thread = threading.Thread(target=run, name="model-follow", daemon=True)
         thread.stop = stop  # type: ignore[attr-defined]

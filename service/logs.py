@@ -1,8 +1,9 @@
-"""Logging of the service: personal data masked in every line, one line per request.
+"""Logging of the service: personal data and secrets masked in every line, one line per request.
 
-``MaskFilter`` runs ``triage.text.mask`` over the final text of every record (message,
-arguments and any traceback) on the handlers ``triage serve`` installs, so a phone or ID
-number cannot reach the log even through a library's message. uvicorn's own access log is
+``MaskFilter`` runs ``triage.text.mask`` and ``redact.hide_secrets`` over the final text of
+every record (message, arguments and any traceback) on the handlers ``triage serve``
+installs, so a phone or ID number, or a key sent as ``?api_key=...``, cannot reach the log
+even through a library's message. uvicorn's own access log is
 off: the service writes its own request line, with the path masked and the client named
 by its key's position (``api#2``), never by the key.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from service.redact import hide_secrets
 from triage.text import mask
 
 _FMT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -23,13 +25,13 @@ class MaskFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record: keep what we can
             message = str(record.msg)
-        record.msg, record.args = mask(message), None
+        record.msg, record.args = mask(hide_secrets(message)), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask(record.exc_text)
+            record.exc_text = mask(hide_secrets(record.exc_text))
         if record.stack_info:
-            record.stack_info = mask(record.stack_info)
+            record.stack_info = mask(hide_secrets(record.stack_info))
         return True
 
 

@@ -6,7 +6,8 @@
 - an unexpected exception becomes a 500 in the documented error shape (no stack trace to
   the client; a masked one, with a reference, in the log);
 - one log line per request: method, masked path, status, milliseconds, client key label,
-  number of opinions.
+  number of opinions; a key sent in the query string (``?api_key=...``, any parameter named
+  like a key or token) or anywhere in the path is written ``[hidden]``.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import time
 from triage.text import clean
 
 from service.errors import BodyTooLarge, error_json, internal_error, too_large
+from service.redact import HIDDEN, hide_secrets
 
 log = logging.getLogger("service")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -27,9 +29,10 @@ def _is_json(content_type: str) -> bool:
 
 
 class RequestGuard:
-    def __init__(self, app, limit: int):
+    def __init__(self, app, limit: int, secrets: tuple = ()):
         self.app = app
         self.limit = limit
+        self._secrets = tuple(s.get_secret_value() if hasattr(s, "get_secret_value") else s for s in secrets)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -88,11 +91,13 @@ class RequestGuard:
 
         return counted
 
-    @staticmethod
-    def _log(scope, status, seconds):
+    def _log(self, scope, status, seconds):
         st = scope.get("state") or {}
         path = scope.get("path", "")
         query = scope.get("query_string", b"").decode("latin-1")
-        shown = clean(path + ("?" + query if query else ""))[:200]
+        shown = hide_secrets(path + ("?" + query if query else ""))
+        for secret in self._secrets:  # a configured key pasted anywhere in the URL
+            shown = shown.replace(secret, HIDDEN)
+        shown = clean(shown)[:200]
         log.info("%s %s %s %.1fms client=%s items=%s", scope.get("method"), shown, status, seconds * 1000,
                  st.get("client", "-"), st.get("items", "-"))

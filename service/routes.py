@@ -20,16 +20,24 @@ from service.holder import ModelHolder, ReloadInProgress
 from triage.model.estimator import REVIEW_REASONS
 from triage.text import clean
 
-from service.auth import require_admin, require_key
+from service.auth import SettingsDep, require_admin, require_key
+from service.codes import Codes
 from service.errors import ApiError, error_json, responses
-from service.schemas import (EXAMPLES, Health, ModelInfo, Ready, ReloadResponse, TaxonomyResponse, TriageResponse, ok,
-                      request_model)
+from service.responses import Health, ModelInfo, Ready, ReloadResponse, ok, triage_models
+from service.schemas import EXAMPLES, request_model
 
 log = logging.getLogger("service")
 
 
+def get_holder(request: Request) -> ModelHolder:
+    return request.app.state.holder
+
+
+HolderDep = Annotated[ModelHolder, Depends(get_holder)]
+
+
 def current_model(request: Request):
-    holder: ModelHolder = request.app.state.holder
+    holder = get_holder(request)
     try:
         return holder.get()
     except TriageError:
@@ -59,11 +67,14 @@ def _triage_response(model, items) -> Response:
     return Response(pydantic_core.to_json(payload), media_type="application/json")
 
 
-def build_router(settings) -> APIRouter:
+def build_router(settings, codes: Codes) -> APIRouter:
+    """The routes; ``settings`` gives the documented limits, ``codes`` the enums (the settings
+    in force at request time come from the ``get_settings`` dependency)."""
     TriageRequest = request_model(settings.max_items, settings.max_text_chars)
+    out = triage_models(codes)
     r = APIRouter()
 
-    @r.post("/v1/triage", response_model=TriageResponse, dependencies=[Depends(require_key)], tags=["triage 分类"],
+    @r.post("/v1/triage", response_model=out.TriageResponse, dependencies=[Depends(require_key)], tags=["triage 分类"],
             summary="Triage opinions / 意见分类与交办建议", responses={**ok("triage"), **responses(401, 413, 415, 422, 503)},
             description=(
                 f"Send one opinion (`{{\"text\": ...}}`) or up to {settings.max_items} (`{{\"items\": [...]}}`). "
@@ -80,12 +91,12 @@ def build_router(settings) -> APIRouter:
             return _triage_response(model, items)
         return await run_in_threadpool(_triage_response, model, items)
 
-    @r.get("/v1/taxonomy", response_model=TaxonomyResponse, dependencies=[Depends(require_key)],
+    @r.get("/v1/taxonomy", response_model=out.TaxonomyResponse, dependencies=[Depends(require_key)],
            tags=["model 模型"], summary="Categories and tiers / 分类体系", responses={**ok("taxonomy"), **responses(401, 503)},
            description="Categories and routing tiers of the model in service, with codes, Chinese and English names, "
                        "lead agencies and deadlines, and the meaning of each review reason.\n\n"
                        "当前模型的类别与交办层级：代码、中英文名称、主办单位、办理时限，以及复核原因说明。")
-    def taxonomy(request: Request):
+    def get_taxonomy(request: Request):
         tax = current_model(request).taxonomy.to_dict()
         return {"name": tax["name"], "version": tax["version"], "categories": tax["categories"],
                 "tiers": tax["tiers"], "review_reasons": dict(REVIEW_REASONS)}
@@ -95,7 +106,7 @@ def build_router(settings) -> APIRouter:
            description="The card of the model in service: version, creation time, cross-validated metrics, label "
                        "sets, review threshold, training-data and file hashes.\n\n"
                        "当前模型卡片：版本、创建时间、交叉验证指标、类别与层级、复核阈值、训练数据与模型文件摘要。")
-    def model_card(request: Request):
+    def get_model_card(request: Request):
         card = current_model(request).card_
         training = card.get("training", {})
         parts = ("category", "tier")
@@ -116,8 +127,7 @@ def build_router(settings) -> APIRouter:
            responses={**ok("readyz"), **responses(503)},
            description="200 once the model is loaded and warmed up, 503 before (or if loading failed). No key "
                        "needed.\n\n模型加载并预热完成后返回 200，此前（或加载失败时）返回 503。无需密钥。")
-    def readyz(request: Request):
-        holder: ModelHolder = request.app.state.holder
+    def readyz(holder: HolderDep):
         if not holder.ready:
             failed = holder.error is not None and not holder.loading
             return error_json(503, "model_unavailable" if failed else "model_loading",
@@ -134,8 +144,7 @@ def build_router(settings) -> APIRouter:
                         "With several workers, the others follow within seconds. Needs an admin key.\n\n"
                         "加载模型目录中 CURRENT 指向的版本，校验摘要并试运行后原子替换：进行中的请求仍用旧模型完成，不会失败。"
                         "加载失败或摘要不符的模型被拒绝（409），旧模型继续服务。需要管理员密钥。")
-    def reload(request: Request):
-        holder: ModelHolder = request.app.state.holder
+    def reload_model(request: Request, holder: HolderDep, settings: SettingsDep):
         try:
             result = holder.load()
         except ReloadInProgress as exc:

@@ -4,6 +4,7 @@ The request models are built per application (``request_model``) so that the lim
 settings (items per request, characters per text) are the ones validated *and* the ones the
 OpenAPI documentation shows."""
 
+import datetime as dt
 from typing import Annotated, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, StrictInt, StrictStr, Tag, field_validator
@@ -13,6 +14,9 @@ from triage.errors import InputError
 from triage.routing import parse_date
 from triage.text import normalise
 
+# Intake dates the API accepts: a deadline is counted from them, and a typo such as 9999-12-31
+# or 0001-01-01 would overflow the calendar (or stand for a date no opinion was collected on).
+FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 EXAMPLE_TEXT = "从林农手里收的原木开不出收购发票，进项抵扣不了，税负太重"
 EXAMPLES = {
     "one": {"summary": "one opinion / 单条意见",
@@ -42,8 +46,9 @@ def request_model(max_items: int, max_text_chars: int):
         deputy: str | None = Field(None, max_length=100, examples=["周建华"],
                                    description="responsible deputy / 参与代表")
         intake_date: str | None = Field(None, max_length=40, examples=["2025-06-25"],
-                                        description="date the opinion was collected; the deadline counts from it "
-                                                    "(2025-06-25, 2025/6/25, 2025年6月25日) / 收集日期，办理期限从此日起算")
+                                        description=f"date the opinion was collected, {FIRST_DATE} to {LAST_DATE}; "
+                                                    "the deadline counts from it (2025-06-25, 2025/6/25, 2025年6月25日) "
+                                                    "/ 收集日期，办理期限从此日起算")
 
         @field_validator("text")
         @classmethod
@@ -59,6 +64,12 @@ def request_model(max_items: int, max_text_chars: int):
                 day = parse_date(value)
             except InputError:
                 raise PydanticCustomError("bad_date", "expected a date like 2025-06-25") from None
+            except (ValueError, OverflowError):  # a date the calendar cannot hold
+                day = dt.date.max
+            if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+                raise PydanticCustomError("date_out_of_range", "the date {day} is out of range",
+                                          {"day": day.isoformat(), "first": FIRST_DATE.isoformat(),
+                                           "last": LAST_DATE.isoformat()})
             return day.isoformat() if day else None
 
     class OpinionBatch(BaseModel):
@@ -85,136 +96,3 @@ def request_model(max_items: int, max_text_chars: int):
     return TriageRequest
 
 
-# ------------------------------------------------------------------------------ responses
-class Alternative(BaseModel):
-    category: str = Field(examples=["financing"])
-    probability: float = Field(examples=[0.05])
-
-
-class Term(BaseModel):
-    term: str = Field(examples=["进项"])
-    weight: float = Field(examples=[0.21])
-
-
-class TriageResult(BaseModel):
-    """What the library returns for one opinion, with your id. 单条意见的分类与交办建议。"""
-    id: str | int | None = Field(None, description="your id, echoed / 原样返回的编号")
-    enterprise: str | None = Field(None, description="echoed / 原样返回")
-    category: str | None = Field(description="category code, null when the text is unusable / 类别代码", examples=["tax"])
-    category_probability: float = Field(description="calibrated probability / 校准概率", examples=[0.97])
-    tier: str | None = Field(description="routing tier: on_site 现场办, transfer 分级转, key 重点提", examples=["transfer"])
-    tier_probability: float = Field(examples=[0.71])
-    alternatives: list[Alternative] = Field(description="next most likely categories / 备选类别")
-    needs_review: bool = Field(description="a person should check it / 需人工复核")
-    review_reason: str | None = Field(description="off_topic, no_usable_words, no_known_terms, low_confidence "
-                                                  "(see /v1/taxonomy) / 复核原因", examples=[None])
-    lead_agency: str | None = Field(description="lead agency / 主办单位", examples=["区税务局"])
-    lead_agency_en: str | None = Field(examples=["District Tax Bureau"])
-    deadline_days: int | None = Field(description="days allowed by the tier / 办理时限（天）", examples=[90])
-    deadline: str | None = Field(description="intake date + deadline_days / 办理截止日期", examples=["2025-09-23"])
-    deputy: str | None = Field(description="responsible deputy / 参与代表", examples=["周建华"])
-    explanation: list[Term] = Field(description="terms that drove the category / 判别依据词")
-
-
-class TriageResponse(BaseModel):
-    model_version: str = Field(description="version of the model that answered / 作答的模型版本")
-    count: int = Field(description="number of results / 结果条数")
-    results: list[TriageResult]
-
-
-class CategoryOut(BaseModel):
-    code: str = Field(examples=["tax"])
-    name_zh: str = Field(examples=["税收与税改"])
-    name_en: str = Field(examples=["Tax and tax reform"])
-    lead_agency_zh: str = Field(examples=["区税务局"])
-    lead_agency_en: str = Field(examples=["District Tax Bureau"])
-    description: str = ""
-
-
-class TierOut(BaseModel):
-    code: str = Field(examples=["on_site"])
-    name_zh: str = Field(examples=["现场办"])
-    name_en: str = Field(examples=["Handled on the spot"])
-    deadline_days: int = Field(examples=[7])
-    supervision_zh: str = ""
-    supervision_en: str = ""
-    description: str = ""
-
-
-class TaxonomyResponse(BaseModel):
-    name: str
-    version: str
-    categories: list[CategoryOut]
-    tiers: list[TierOut]
-    review_reasons: dict[str, str] = Field(description="codes of review_reason, in English and Chinese / 复核原因说明")
-
-
-class ModelInfo(BaseModel):
-    version: str = Field(examples=["20261129-162142-fb458131"])
-    created_at: str = Field(examples=["2026-11-29T16:21:42+00:00"])
-    taxonomy: dict = Field(description="name and version of the taxonomy / 分类体系")
-    labels: dict = Field(description="categories and tiers the model knows / 类别与层级")
-    review_threshold: float = Field(description="category probability under which needs_review is set / 复核阈值")
-    metrics: dict = Field(description="cross-validated metrics: category, tier, review / 交叉验证指标")
-    selected: dict = Field(description="selected features and classifier / 选定的特征与分类器")
-    data: dict = Field(description="SHA-256 and size of the training data / 训练数据摘要")
-    artifact: dict = Field(description="SHA-256 of the model files / 模型文件摘要")
-    libraries: dict = Field(description="library versions it was trained with / 训练时的库版本")
-
-
-class Health(BaseModel):
-    status: str = Field(examples=["ok"])
-
-
-class Ready(BaseModel):
-    status: str = Field(examples=["ready"])
-    model_version: str = Field(examples=["20261129-162142-fb458131"])
-    loaded_at: str | None = Field(None, examples=["2026-11-29T16:30:00+00:00"])
-
-
-class ReloadResponse(BaseModel):
-    previous_version: str | None = Field(examples=["20261129-162142-fb458131"])
-    version: str = Field(examples=["20261201-090000-ab12cd34"])
-    seconds: float = Field(description="time to load and check it / 加载用时（秒）")
-    workers_notified: bool = Field(description="other worker processes were told to follow / 已通知其他工作进程")
-
-
-# Examples of successful answers, shown in /docs beside the request examples.
-RESULT_EXAMPLE = {
-    "id": "2025-06-001", "enterprise": "某某木业有限公司", "category": "tax", "category_probability": 0.9816,
-    "tier": "transfer", "tier_probability": 0.58,
-    "alternatives": [{"category": "financing", "probability": 0.013}, {"category": "infrastructure", "probability": 0.004}],
-    "needs_review": False, "review_reason": None, "lead_agency": "区税务局", "lead_agency_en": "District Tax Bureau",
-    "deadline_days": 90, "deadline": "2025-09-23", "deputy": "周建华",
-    "explanation": [{"term": "林农", "weight": 0.23}, {"term": "进项", "weight": 0.10}],
-}
-RESPONSE_EXAMPLES = {
-    "triage": {"model_version": "20261129-162142-fb458131", "count": 1, "results": [RESULT_EXAMPLE]},
-    "taxonomy": {"name": "wood-industry liaison station", "version": "2025.1",
-                 "categories": [{"code": "tax", "name_zh": "税收与税改", "name_en": "Tax and tax reform",
-                                 "lead_agency_zh": "区税务局", "lead_agency_en": "District Tax Bureau",
-                                 "description": "增值税、发票、进项抵扣、留抵退税与出口退税"}],
-                 "tiers": [{"code": "on_site", "name_zh": "现场办", "name_en": "Handled on the spot", "deadline_days": 7,
-                            "supervision_zh": "", "supervision_en": "", "description": ""}],
-                 "review_reasons": {"low_confidence": "category probability under the review threshold / 类别概率低于复核阈值"}},
-    "model": {"version": "20261129-162142-fb458131", "created_at": "2026-11-29T16:21:42+00:00",
-              "taxonomy": {"name": "wood-industry liaison station", "version": "2025.1"},
-              "labels": {"categories": ["branding", "financing", "infrastructure", "tax", "technology"],
-                         "tiers": ["key", "on_site", "transfer"]},
-              "review_threshold": 0.51,
-              "metrics": {"category": {"macro_f1": 0.8647, "accuracy": 0.8652}, "tier": {"macro_f1": 0.844, "accuracy": 0.8415},
-                          "review": {"threshold": 0.51, "coverage": 0.8637, "accuracy_accepted": 0.9065}},
-              "selected": {"category": {"features": "word+char", "classifier": "linearsvc"},
-                           "tier": {"features": "word+char", "classifier": "logreg"}},
-              "data": {"sha256": "fb458131...", "n_rows": 1350}, "artifact": {"file": "model.joblib", "sha256": "..."},
-              "libraries": {"scikit-learn": "1.9.1", "jieba": "0.42.1"}},
-    "healthz": {"status": "ok"},
-    "readyz": {"status": "ready", "model_version": "20261129-162142-fb458131", "loaded_at": "2026-11-29T16:30:00+00:00"},
-    "reload": {"previous_version": "20261129-162142-fb458131", "version": "20261201-090000-ab12cd34", "seconds": 6.2,
-               "workers_notified": False},
-}
-
-
-def ok(name: str) -> dict:
-    """OpenAPI entry of a 200 answer with its example."""
-    return {200: {"content": {"application/json": {"example": RESPONSE_EXAMPLES[name]}}}}

@@ -8,22 +8,22 @@ stale one is refused with 409 ``version_conflict``, so two clients never overwri
 other. Who made a change is recorded as the API key's label (``api#2``), with the
 ``actor`` the client names, if any.
 """
-from __future__ import annotations
 
 import datetime as dt
 import os
 import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from triage.register.errors import ConflictError, NotFoundError, RegisterError, TransitionError
 from triage.text import clean
 
 from service.auth import require_key
+from service.codes import Codes
 from service.errors import ApiError, ErrorResponse
-from service.suggestions_examples import HISTORY, LISTED, STATS, SUGGESTION, ok
+from service.suggestions_examples import HISTORY, LISTED, STATS, SUGGESTION, created, ok
+from service.suggestions_schemas import AnswerIn, ProgressIn, _Change, suggestion_models
 
 if TYPE_CHECKING:  # the register itself (SQLAlchemy) is imported when a route first needs it
     from triage.register import Register
@@ -31,79 +31,8 @@ if TYPE_CHECKING:  # the register itself (SQLAlchemy) is imported when a route f
 ENV = "TRIAGE_REGISTER_DB"
 _lock = threading.Lock()
 
-Text = Annotated[str, Field(min_length=1, max_length=5000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
 Ref = Annotated[str, Path(description="number or code of the suggestion / 编号，如 3 或 S-2025-003",
                           examples=["S-2025-003"], max_length=32)]
-
-
-class _Strict(BaseModel):
-    """Unknown fields are refused with the list of the expected ones."""
-    model_config = ConfigDict(extra="allow")
-
-    @model_validator(mode="after")
-    def _no_unknown_fields(self):
-        extra = sorted(self.model_extra or {})
-        if extra:
-            raise ValueError(f"unknown field(s) {extra}; expected {sorted(type(self).model_fields)}")
-        return self
-
-
-class ProblemIn(_Strict):
-    text: Text
-    problem_id: str | None = Field(None, max_length=120)
-    category: str | None = Field(None, max_length=64)
-    tier: str | None = Field(None, max_length=64)
-    enterprises: list[Name] = Field(default_factory=list, max_length=500)
-    opinion_ids: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(default_factory=list, max_length=5000)
-
-
-class _Change(_Strict):
-    actor: str | None = Field(None, max_length=80, description="who does it (recorded with the API key's label)")
-    on: dt.date | None = Field(None, description="the date it happened, if earlier than today / 发生日期")
-
-
-class CreateIn(_Change):
-    problems: list[ProblemIn] = Field(min_length=1, max_length=200)
-    kind: str = Field("suggestion", description="suggestion 建议 or motion 议案")
-    title: str | None = Field(None, max_length=500)
-    category: str | None = Field(None, max_length=64)
-    tier: str | None = Field(None, max_length=64)
-    lead_agency: Name | None = None
-    co_organisers: list[Name] = Field(default_factory=list, max_length=50)
-    supervision: str | None = Field(None, description="all 全体代表督办 or group 代表小组督办")
-    source: str | None = Field(None, max_length=300, description="the screening the problems come from")
-    allow_duplicates: bool = False
-
-
-class _Versioned(_Change):
-    version: int = Field(ge=1, description="the version you last read; a stale one gives 409 / 读取时的版本号")
-
-
-class AssignIn(_Versioned):
-    lead_agency: Name | None = None
-    co_organisers: list[Name] | None = Field(None, max_length=50)
-    deputies: list[Name] | None = Field(None, max_length=50)
-    deputy_group: str | None = Field(None, max_length=200)
-    deadline: dt.date | None = None
-    working_days: int | None = Field(None, ge=1, le=1000)
-    supervision: str | None = None
-    note: str | None = Field(None, max_length=5000)
-
-
-class ProgressIn(_Versioned):
-    note: Text
-
-
-class AnswerIn(_Versioned):
-    answer: Text
-
-
-class RateIn(_Versioned):
-    satisfaction: str = Field(description="满意 / 基本满意 / 不满意 (satisfied / basically_satisfied / dissatisfied)")
-    note: str | None = Field(None, max_length=5000)
-    look_back_days: int = Field(20, ge=1, le=1000)
-    deadline: dt.date | None = None
 
 
 def get_register(request: Request) -> "Register":
@@ -160,87 +89,95 @@ def responses(*statuses: int) -> dict:
     return {s: {"model": ErrorResponse, "description": _ERRORS[s]} for s in statuses}
 
 
-def build_suggestions_router() -> APIRouter:
+def build_suggestions_router(codes: Codes) -> APIRouter:
+    m = suggestion_models(codes)
+    CreateIn, AssignIn, RateIn = m.CreateIn, m.AssignIn, m.RateIn
     r = APIRouter(prefix="/v1/suggestions", tags=["suggestions 建议议案"], dependencies=[Depends(require_key)])
     errs = responses(401, 413, 422, 503)
 
-    @r.get("", summary="List suggestions and motions / 台账列表", responses={**ok(LISTED), **errs},
+    @r.get("", response_model=m.SuggestionList, summary="List suggestions and motions / 台账列表",
+           responses={**ok(LISTED), **errs},
            description="Filters combine: `overdue` (past the deadline, still owed an answer), `due_within` days, "
                        "`deputy` and `agency` (part of a name), `status` (repeatable), `kind`, `year` (raised), "
                        "`category`, `tier`.\n\n可按逾期、到期天数、代表、单位、状态、类型、年度、类别、层级筛选。")
     def list_suggestions(reg: Reg, overdue: bool = False, due_within: Annotated[int | None, Query(ge=0, le=3650)] = None,
                          deputy: Annotated[str | None, Query(max_length=200)] = None,
                          agency: Annotated[str | None, Query(max_length=200)] = None,
-                         status: Annotated[list[str] | None, Query()] = None, kind: str | None = None,
+                         status: Annotated[list[codes.status_in] | None, Query()] = None,
+                         kind: codes.kind_in | None = None,
                          year: Annotated[int | None, Query(ge=1949, le=2200)] = None,
-                         category: str | None = None, tier: str | None = None):
+                         category: codes.category_in | None = None, tier: codes.tier_in | None = None):
         items = _call(reg.list, overdue=overdue, due_within=due_within, deputy=deputy, agency=agency, status=status,
                       kind=kind, year=year, category=category, tier=tier)
         return {"count": len(items), "items": items}
 
-    @r.post("", status_code=201, summary="Create from confirmed problems / 由确认问题生成建议或议案",
-            responses={**ok({**SUGGESTION, "status": "draft", "status_zh": "草稿", "version": 1}, 201), **errs},
+    @r.post("", status_code=201, response_model=m.Suggestion,
+            summary="Create from confirmed problems / 由确认问题生成建议或议案",
+            responses={**created({**SUGGESTION, "status": "draft", "status_zh": "草稿", "version": 1}), **errs},
             description="A draft suggestion (or motion) from one or more confirmed problems of a screening, keeping "
-                        "their opinion ids and enterprises.\n\n由筛选确认的问题生成建议或议案草稿，保留原意见编号和企业。")
-    def create(request: Request, body: CreateIn, reg: Reg):
+                        "their opinion ids and enterprises. The `Location` header names the new one.\n\n"
+                        "由筛选确认的问题生成建议或议案草稿，保留原意见编号和企业；`Location` 头给出其地址。")
+    def create_suggestion(request: Request, response: Response, body: CreateIn, reg: Reg):
         from triage.register import ConfirmedProblem
 
         problems = [ConfirmedProblem(p.text, p.category, p.tier, tuple(p.enterprises), tuple(p.opinion_ids),
                                      p.problem_id, body.source) for p in body.problems]
-        return _call(reg.create, problems, actor=_actor(request, body), kind=body.kind, title=body.title,
-                     category=body.category, tier=body.tier, lead_agency=body.lead_agency,
-                     co_organisers=body.co_organisers, supervision=body.supervision, on=body.on,
-                     allow_duplicates=body.allow_duplicates)
+        out = _call(reg.create, problems, actor=_actor(request, body), kind=body.kind, title=body.title,
+                    category=body.category, tier=body.tier, lead_agency=body.lead_agency,
+                    co_organisers=body.co_organisers, supervision=body.supervision, on=body.on,
+                    allow_duplicates=body.allow_duplicates)
+        response.headers["Location"] = f"{request.scope.get('root_path', '')}/v1/suggestions/{out['code']}"
+        return out
 
-    @r.get("/stats", summary="Statistics / 统计", responses={**ok(STATS), **errs},
+    @r.get("/stats", response_model=m.Stats, summary="Statistics / 统计", responses={**ok(STATS), **errs},
            description="Raised and completed per year, type, category and tier (the \"16 raised, 14 completed\" "
                        "line), status, overdue items, handling time.\n\n各年度、类型、类别、层级的提出与办结件数，逾期件，平均办理时长。")
-    def stats(reg: Reg, since: Annotated[int | None, Query(ge=1949, le=2200)] = None):
+    def suggestion_stats(reg: Reg, since: Annotated[int | None, Query(ge=1949, le=2200)] = None):
         return _call(reg.stats, since=since)
 
-    @r.get("/{ref}", summary="One suggestion / 详情", responses={**ok(SUGGESTION), **errs, **responses(404)},
+    @r.get("/{ref}", response_model=m.Suggestion, summary="One suggestion / 详情", responses={**ok(SUGGESTION), **errs, **responses(404)},
            description="The suggestion with its problems, opinion ids and enterprises, and its `version` (send it "
                        "back with a change).\n\n建议或议案详情，含问题、原意见编号、企业及版本号（修改时需回传）。")
-    def get_one(ref: Ref, reg: Reg):
+    def get_suggestion(ref: Ref, reg: Reg):
         return _call(reg.get, ref)
 
-    @r.get("/{ref}/history", summary="History: who, when, what / 办理记录",
+    @r.get("/{ref}/history", response_model=m.History, summary="History: who, when, what / 办理记录",
            responses={**ok(HISTORY), **errs, **responses(404)},
            description="Every change, oldest first: who, when (recorded and effective), the status move, the fields "
                        "changed (old, new) and the note. The history is append-only.\n\n全部变更记录（只增不改）。")
-    def history(ref: Ref, reg: Reg):
+    def suggestion_history(ref: Ref, reg: Reg):
         return {"code": _call(reg.get, ref)["code"], "events": _call(reg.history, ref)}
 
     changes = {**ok(SUGGESTION), **errs, **responses(404, 409)}
 
-    @r.post("/{ref}/assign", summary="Assign: lead agency, deadline, deputy / 交办（三明确）", responses=changes,
+    @r.post("/{ref}/assign", response_model=m.Suggestion, summary="Assign: lead agency, deadline, deputy / 交办（三明确）", responses=changes,
             description="The deadline is `deadline`, or `working_days` working days (Chinese public holidays and "
                         "make-up working days honoured; default: the tier's) after `on` (default today).\n\n"
                         "办理期限按工作日计算（含法定节假日与调休）。")
-    def assign(ref: Ref, request: Request, body: AssignIn, reg: Reg):
+    def assign_suggestion(ref: Ref, request: Request, body: AssignIn, reg: Reg):
         return _call(reg.assign, ref, actor=_actor(request, body), lead_agency=body.lead_agency,
                      co_organisers=body.co_organisers, deputies=body.deputies, deputy_group=body.deputy_group,
                      deadline=body.deadline, working_days=body.working_days, supervision=body.supervision, on=body.on,
                      note=body.note, expected_version=body.version)
 
-    @r.post("/{ref}/progress", summary="Record progress / 记录进展", responses=changes,
+    @r.post("/{ref}/progress", response_model=m.Suggestion, summary="Record progress / 记录进展", responses=changes,
             description="A step of the handling (meeting, site visit, partial result); moves it to in progress.\n\n"
                         "记录办理进展（座谈、走访、阶段成果），状态变为办理中。")
-    def progress(ref: Ref, request: Request, body: ProgressIn, reg: Reg):
+    def record_progress(ref: Ref, request: Request, body: ProgressIn, reg: Reg):
         return _call(reg.progress, ref, body.note, actor=_actor(request, body), on=body.on,
                      expected_version=body.version)
 
-    @r.post("/{ref}/answer", summary="Record the answer / 记录答复", responses=changes,
+    @r.post("/{ref}/answer", response_model=m.Suggestion, summary="Record the answer / 记录答复", responses=changes,
             description="The lead agency's answer; it then waits for the proposer's rating.\n\n记录承办单位答复，等待满意度测评。")
-    def answer(ref: Ref, request: Request, body: AnswerIn, reg: Reg):
+    def record_answer(ref: Ref, request: Request, body: AnswerIn, reg: Reg):
         return _call(reg.answer, ref, body.answer, actor=_actor(request, body), on=body.on,
                      expected_version=body.version)
 
-    @r.post("/{ref}/rate", summary="Rate the answer / 满意度测评", responses=changes,
+    @r.post("/{ref}/rate", response_model=m.Suggestion, summary="Rate the answer / 满意度测评", responses=changes,
             description="满意 (satisfied) or 基本满意 (basically satisfied) closes it; 不满意 (dissatisfied) reopens it "
                         "into look-back with a new deadline (`look_back_days` working days, or `deadline`).\n\n"
                         "满意或基本满意即办结；不满意转入“回头看”，重新确定办理期限。")
-    def rate(ref: Ref, request: Request, body: RateIn, reg: Reg):
+    def rate_answer(ref: Ref, request: Request, body: RateIn, reg: Reg):
         return _call(reg.rate, ref, body.satisfaction, actor=_actor(request, body), note=body.note, on=body.on,
                      look_back_days=body.look_back_days, deadline=body.deadline, expected_version=body.version)
 

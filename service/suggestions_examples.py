@@ -45,3 +45,11 @@ STATS = {
 
 def ok(example, status: int = 200) -> dict:
     return {status: {"description": "OK", "content": {"application/json": {"example": example}}}}
+
+
+def created(example) -> dict:
+    """OpenAPI entry of a 201 answer: the example and the ``Location`` header."""
+    return {201: {"description": "Created; `Location` names the new one / 已创建，Location 头给出其地址",
+                  "headers": {"Location": {"description": "path of the new suggestion, e.g. /v1/suggestions/S-2025-001",
+                                           "schema": {"type": "string"}}},
+                  "content": {"application/json": {"example": example}}}}

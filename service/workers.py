@@ -15,21 +15,63 @@ Each worker here loads its model, then opens its own socket and runs one ``uvico
 on it (a worker still loading is not listening, so no connection reaches it); the parent starts them,
 starts a worker again if one dies, and on SIGTERM or SIGINT passes SIGTERM on (uvicorn's
 graceful shutdown) and waits for them.
+
+A worker ends with its parent, even one killed with SIGKILL: on Linux the kernel sends it
+SIGTERM when the parent dies (``prctl(PR_SET_PDEATHSIG)``), and on every system a watchdog
+thread sees its parent change and stops it; a worker left behind would keep its socket on
+the port and answer with the old keys.
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 
 log = logging.getLogger("service")
 
 STARTUP_FAILURE = 3  # a worker that could not start (bind error, broken app): restarting will not help
 GRACE_SECONDS = 35  # how long the parent waits for a worker's graceful shutdown before killing it
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCH_SECONDS = 0.5  # how often a worker's watchdog looks at its parent
+
+
+def die_with_parent(parent: int) -> bool:
+    """Have the kernel send SIGTERM to this process when its parent dies (Linux); then, in
+    case the parent died before that, stop at once if it already has. Returns whether the
+    kernel took the request."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:
+        os._exit(0)
+    return armed
+
+
+def watch_parent(parent: int, interval: float = WATCH_SECONDS, grace: float = GRACE_SECONDS) -> threading.Thread:
+    """A daemon thread that stops this process (SIGTERM, then exit after ``grace``) once its
+    parent is gone, for systems without PR_SET_PDEATHSIG and as a second guard."""
+    def run():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        logging.getLogger("uvicorn.error").warning("the parent process %s is gone; this worker stops", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace)
+        os._exit(1)
+
+    thread = threading.Thread(target=run, name="parent-watchdog", daemon=True)
+    thread.start()
+    return thread
 
 
 def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
@@ -48,10 +90,13 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
     return sock
 
 
-def _worker(factory: str, host: str, port: int, options: dict) -> None:
+def _worker(factory: str, host: str, port: int, options: dict, parent: int) -> None:
     """One worker process: the app built, its model loaded, and only then its own socket
     opened, so the kernel never hands a connection to a worker that would answer 503."""
     import importlib
+
+    die_with_parent(parent)
+    watch_parent(parent)
 
     import uvicorn
 
@@ -87,7 +132,8 @@ def serve_workers(factory: str, host: str, port: int, workers: int, **options) -
     previous = {s: signal.signal(s, lambda signum, frame: stop.append(signum)) for s in (signal.SIGTERM, signal.SIGINT)}
 
     def start():
-        p = ctx.Process(target=_worker, args=(factory, host, port, options), name="triage-worker", daemon=False)
+        p = ctx.Process(target=_worker, args=(factory, host, port, options, os.getpid()), name="triage-worker",
+                        daemon=False)
         p.start()
         return p
 

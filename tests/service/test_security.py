@@ -241,6 +241,7 @@ def test_routes_are_protected_as_documented(service_app):
     app = service_app()
     open_paths = {path for path, _ in served_routes(app) if not path.startswith("/v1")}
     assert open_paths == {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+    assert [r.path for r in app.routes if type(r).__name__ == "Mount"] == ["/docs/assets"]  # static files only
     with TestClient(app) as c:
         for method, path in v1_routes(app):
             refusals = [({}, 401, "missing_api_key"), ({"X-API-Key": WRONG_KEY}, 401, "invalid_api_key")]
@@ -257,7 +258,7 @@ def test_routes_are_protected_as_documented(service_app):
         for method, op in ops.items():
             assert (op.get("security") == [{"ApiKey": []}]) == path.startswith("/v1"), (method, path)
     with TestClient(service_app(docs=False)) as c:
-        for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
+        for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect", "/docs/assets/swagger-ui.css"):
             assert c.get(path).status_code == 404, path
 
 
@@ -341,11 +342,21 @@ def test_the_real_server_log_holds_no_key_and_no_personal_number(server):
     port, url, proc, log = server
     with httpx.Client(base_url=url, timeout=120) as c:
         statuses = [r.status_code for r in send_everything(c)]
+        # keys sent where they do not belong: in the query string, under any key-like name, or in the path
+        in_query = [c.get(f"/v1/taxonomy?api_key={SERVICE_KEY}").status_code,
+                    c.get(f"/v1/model?access_token={SERVICE_ADMIN_KEY}&X-API-Key={WRONG_KEY}").status_code,
+                    c.post(f"/v1/admin/reload?apikey={SERVICE_ADMIN_KEY}&format=json").status_code,
+                    c.get(f"/v1/nothing/{SERVICE_KEY}").status_code]
     assert statuses[0] == 200 and statuses[12] == 503  # the register is not set up here: 503, also logged
+    assert in_query == [401, 401, 401, 404]  # a key is only taken from the X-API-Key header
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(120) == 0
     text = log.read_text()
     assert "GET /v1/lookup/[身份证号]?tel=[手机号]&id=[身份证号] 404" in text
+    assert "GET /v1/taxonomy?api_key=[hidden] 401" in text
+    assert "GET /v1/model?access_token=[hidden]&X-API-Key=[hidden] 401" in text
+    assert "POST /v1/admin/reload?apikey=[hidden]&format=json 401" in text
+    assert "GET /v1/nothing/[hidden] 404" in text
     assert leaks(text) == []
 
 
