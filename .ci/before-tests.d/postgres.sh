@@ -22,6 +22,10 @@ _triage_pg_main() {
     if [ -n "$bin" ] && [ -f "$data/postmaster.pid" ]; then _triage_pg_stop; fi
     return 0
   fi
+  if { [ -z "$bin" ] || [ ! -x "$bin/postgres" ]; } && [ "$(id -u)" != 0 ]; then
+    echo "postgres.sh: PostgreSQL's server is not installed: apt-get install postgresql (as root; scripts/test does it)" >&2
+    return 1
+  fi
   if [ -z "$bin" ] || [ ! -x "$bin/postgres" ]; then
     echo "postgres.sh: installing Debian's postgresql"
     export DEBIAN_FRONTEND=noninteractive
@@ -75,18 +79,27 @@ _triage_pg_stop() {
 }
 
 _triage_pg_trap() {  # chain our stop to an EXIT trap that may already be set
-  local previous=""
   eval "set -- $(trap -p EXIT)"
-  previous="${3:-}"
-  # shellcheck disable=SC2064
-  trap "_triage_pg_stop; ${previous}" EXIT
+  _TRIAGE_PG_PREVIOUS_TRAP="${3:-}"
+  trap _triage_pg_on_exit EXIT
+}
+
+_triage_pg_on_exit() {  # stop the cluster, run the previous EXIT trap, keep the exit status
+  local status=$?
+  _triage_pg_stop
+  if [ -n "${_TRIAGE_PG_PREVIOUS_TRAP:-}" ]; then
+    set +e
+    (exit "$status")
+    eval "$_TRIAGE_PG_PREVIOUS_TRAP"
+  fi
+  exit "$status"
 }
 
 if (return 0 2>/dev/null); then  # sourced (by .ci/run): export into the caller, stop on its exit
   _TRIAGE_PG_STARTED=0
   _triage_pg_main "$@"
   if [ "$_TRIAGE_PG_STARTED" = 1 ]; then  # a cluster found running was started by someone else: leave it
-    case "$(trap -p EXIT)" in *_triage_pg_stop*) ;; *) _triage_pg_trap ;; esac
+    case "$(trap -p EXIT)" in *_triage_pg_on_exit*) ;; *) _triage_pg_trap ;; esac
   fi
 else  # executed: start (or stop) and print what to export
   set -euo pipefail

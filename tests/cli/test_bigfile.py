@@ -21,6 +21,7 @@ from tests.conftest import DATA, ROOT
 SMALL, LARGE, CHUNK = 6_000, 60_000, 1_000
 FLAT_BOUND_MB = 10.0
 NOTE = "备注：" + "x" * 997  # 1,000 characters
+pytestmark = pytest.mark.slow  # 60,000 and a million rows
 
 # Runs a command in a fresh process and prints the peak RSS (kB) of the largest child it
 # waited for: one measurement per process, so runs never mix.

@@ -24,6 +24,7 @@ def run_script(name: str, *args) -> tuple[dict, dict]:
     return json.loads(open(json_path, encoding="utf-8").read()), last
 
 
+@pytest.mark.slow
 def test_batch_small(tmp_path):
     written, last = run_script("batch.py", "--small", "--json", tmp_path / "batch.json")
     assert written == last
@@ -42,6 +43,7 @@ def test_batch_small(tmp_path):
     assert written["targets"] == {"texts_per_second": 20000, "ratio_to_peer": 5, "peak_memory_mb_at_1m_rows": 400}
 
 
+@pytest.mark.slow
 def test_startup_small(tmp_path):
     written, last = run_script("startup.py", "--small", "--json", tmp_path / "startup.json")
     assert written == last and written["target_seconds"] == 1.5
@@ -74,6 +76,7 @@ def teddy_like(tmp_path_factory):
     return folder, raw
 
 
+@pytest.mark.slow
 def test_teddy_small(tmp_path, teddy_like):
     folder, raw = teddy_like
     written, last = run_script("teddy2020c.py", folder, "--small", "--json", tmp_path / "teddy.json")

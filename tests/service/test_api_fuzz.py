@@ -90,6 +90,7 @@ def check_answer(case, response, mode):
     case.validate_response(response, checks=checks)
 
 
+@pytest.mark.slow  # schemathesis: EXAMPLES generated requests per operation and mode
 @pytest.mark.parametrize("method, path, mode, ref", RUNS, ids=[
     f"{m} {p} {mode}" + (f" ref={ref}" if ref else "") for m, p, mode, ref in RUNS])
 def test_no_generated_request_gets_a_5xx_or_an_undocumented_error(schema, method, path, mode, ref):

@@ -7,7 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow  # a real server under load for 10 s
 
 
 def test_short_soak_with_a_reload_in_the_middle_loses_nothing(tmp_path):

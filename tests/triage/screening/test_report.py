@@ -46,7 +46,7 @@ def written(june, tmp_path_factory):
 
 def test_a_cjk_font_is_found_and_charts_draw_every_glyph(june):
     font = report.find_cjk_font()
-    assert font in report.CJK_FONT_NAMES  # with fonts-wqy-microhei (CI): "WenQuanYi Micro Hei"
+    assert font in report.CJK_FONT_NAMES, "no CJK font: apt-get install fonts-wqy-microhei (scripts/test does it)"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         images = report.charts(june, font)
