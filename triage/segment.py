@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable
 
 from triage.errors import InputError
-from triage.text import mask, normalise, strip_placeholders
+from triage.text import mask, mask_names, normalise, strip_placeholders
 
 BACKENDS = ("rjieba", "jieba")
 _CUTTERS: dict[tuple[str, str], object] = {}
@@ -227,8 +227,8 @@ class Segmenter:
 
     def tokens(self, text: object) -> list[str]:
         text = normalise(text)
-        if _MAYBE_PERSONAL.search(text):
-            text = mask(text, names=False)
+        # full names always (they need no digit); the other masks only where a digit or an @ is
+        text = mask(text) if _MAYBE_PERSONAL.search(text) else mask_names(text)
         text = strip_placeholders(text)
         pieces = text.split()
         if not pieces:

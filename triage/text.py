@@ -101,10 +101,14 @@ def mask(text: str, names: bool = True) -> str:
             text = pattern.sub(lambda m, ph=ph: "".join(m.groups()) + ph, text)
         else:
             text = pattern.sub(ph, text)
-    if names:
-        text = _NAME_BEFORE_TITLE.sub(lambda m: m.group(1) + PLACEHOLDERS["name"], text)
-        text = _NAME_AFTER_INTRO.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + PLACEHOLDERS["name"], text)
-    return text
+    return mask_names(text) if names else text
+
+
+def mask_names(text: str) -> str:
+    """Only the name part of ``mask``: a full name before a title or after an introduction
+    keeps its surname and loses its given name ("周建华主任" -> "周某主任")."""
+    text = _NAME_BEFORE_TITLE.sub(lambda m: m.group(1) + PLACEHOLDERS["name"], text)
+    return _NAME_AFTER_INTRO.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + PLACEHOLDERS["name"], text)
 
 
 def clean(text: object, names: bool = True) -> str:
