@@ -43,8 +43,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # planes); a text holding one is split with jieba's expression before it goes to rjieba.
 _HAN_BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
 _DISPUTED = re.compile("[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]")
-# Every pattern of triage.text's masks needs a digit or an @ (tests/test_segment_parity.py
-# checks it): a text with neither has nothing to mask.
+# Every pattern of triage.text's number masks needs a digit or an @ (tests/triage/test_segment_parity.py
+# checks it): a text with neither has only names to mask.
 _MAYBE_PERSONAL = re.compile(r"[\d@]")
 _MEMO_SIZE = 300_000  # distinct raw tokens remembered per segmenter
 

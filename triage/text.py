@@ -1,8 +1,8 @@
 """Text handling: normalisation, masking of personal data, segmentation.
 
 Order matters and is the same everywhere: ``normalise`` -> ``mask`` -> segment. Masking
-happens before segmentation, so a phone or ID number can never become a feature, an
-explanation term or a log line.
+happens before segmentation, so a phone or ID number, or a full name before a title or after
+an introduction, can never become a feature, an explanation term or a log line.
 """
 from __future__ import annotations
 
@@ -121,3 +121,10 @@ _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for k, p in PLACEHOLDERS.item
 
 def strip_placeholders(text: str) -> str:
     return _PLACEHOLDER_RE.sub(" ", text)
+
+
+def drop_spaces(text: str) -> str:
+    """Segmented text without its spaces: the preprocessor of character n-gram vectorisers,
+    so that n-grams run across word boundaries (``triage.model.features``, the screening's
+    similarity)."""
+    return text.replace(" ", "")
