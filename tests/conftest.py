@@ -44,9 +44,12 @@ def taxonomy():
 def make_small_data(folder: Path, per_category: int = 40) -> Path:
     """A copy of data/ whose corpus keeps ``per_category`` rows of each category, for
     trainings that must finish in seconds."""
+    from triage.data import FILES, LABELLED
+
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("taxonomy.toml", "userdict.txt", "stopwords.txt", "offtopic.txt"):
-        shutil.copy(DATA / name, folder / name)
+    for name in FILES:
+        if name not in LABELLED and (DATA / name).is_file():
+            shutil.copy(DATA / name, folder / name)
     corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)
     small = corpus.groupby("category", group_keys=False).head(per_category)
     small.to_csv(folder / "corpus.csv", index=False)

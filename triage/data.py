@@ -1,15 +1,28 @@
-"""The labelled corpus and the deputies' corrections: loading, validation, merging."""
+"""A station's data folder: the one place that knows its files and loads them.
+
+``DataFolder`` reads the taxonomy, the labelled corpus merged with the deputies'
+corrections, the lexicons (user dictionary, stop words, off-topic texts) and the hashes
+of the files; ``triage train``, the notebooks' analysis and the model comparison all load
+a data folder through it. ``FILES`` is the list of its files.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from triage import paths
 from triage.errors import InputError
-from triage.taxonomy import Taxonomy
+from triage.files.hashing import sha256_files
+from triage.taxonomy import Taxonomy, load_taxonomy
 from triage.text import normalise
 
 CORPUS_COLUMNS = ("id", "text", "category", "tier")
+# every file of a data folder that a model is trained from, in the order they are hashed
+FILES = ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt", "offtopic.txt")
+LABELLED = ("corpus.csv", "corrections.csv")
 
 
 def read_labelled(path: str | Path, taxonomy: Taxonomy, what: str = "corpus") -> pd.DataFrame:
@@ -64,3 +77,93 @@ def read_lines(path: str | Path) -> list[str]:
     if not path.is_file():
         return []
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@dataclass
+class LabelledData:
+    """What a model is trained on: the corpus merged with the corrections (``frame``: id,
+    text, category, tier, and per row its ``source``, "corpus" or "correction", and its label
+    in the corpus, ``base_category``/``base_tier``, empty for a text only in the
+    corrections), the off-topic texts, and the SHA-256 of the folder's files (one digest over
+    all and each file's own)."""
+    folder: Path
+    taxonomy: Taxonomy
+    frame: pd.DataFrame
+    offtopic: list[str]
+    file_hashes: dict[str, str]
+    sha256: str
+    n_corpus: int
+
+    @property
+    def n_corrections(self) -> int:
+        return int((self.frame["source"] == "correction").sum())
+
+    def card(self) -> dict:
+        """The ``data`` section of a model card."""
+        return {"sha256": self.sha256, "files": self.file_hashes, "n_rows": int(len(self.frame)),
+                "n_corpus": self.n_corpus, "n_corrections": self.n_corrections}
+
+
+class DataFolder:
+    """A data folder (default: the bundled ``data/``, or ``TRIAGE_DATA_DIR``); see ``FILES``.
+
+    Nothing is read until asked for, and every call reads the files again (a notebook may
+    change them between two calls)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else paths.data_dir()
+
+    def __repr__(self) -> str:
+        return f"DataFolder({self.path.name!r})"
+
+    def file(self, name: str) -> Path:
+        if name not in FILES:
+            raise ValueError(f"expected one of the data files {list(FILES)}, found {name!r}")
+        return self.path / name
+
+    def present(self) -> list[Path]:
+        """The data files the folder holds, in the order of ``FILES``."""
+        return [self.path / n for n in FILES if (self.path / n).is_file()]
+
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy(self.file("taxonomy.toml"))
+
+    def corpus(self, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+        return read_labelled(self.file("corpus.csv"), taxonomy or self.taxonomy())
+
+    def corrections(self, taxonomy: Taxonomy | None = None) -> pd.DataFrame | None:
+        """The corrections, or ``None`` when the folder has none."""
+        path = self.file("corrections.csv")
+        return read_labelled(path, taxonomy or self.taxonomy(), "corrections") if path.is_file() else None
+
+    def offtopic(self) -> list[str]:
+        return read_lines(self.file("offtopic.txt"))
+
+    def segmenter(self):
+        """A ``Segmenter`` with the folder's user dictionary and stop words (where present)."""
+        from triage.segment import Segmenter
+
+        userdict, stopwords = self.file("userdict.txt"), self.file("stopwords.txt")
+        return Segmenter.from_files(userdict if userdict.is_file() else None,
+                                    stopwords if stopwords.is_file() else None)
+
+    def hashes(self) -> tuple[str, dict[str, str]]:
+        """One SHA-256 over the files present and each file's own (as a model card records them)."""
+        return sha256_files(self.present())
+
+    def load(self) -> LabelledData:
+        """The training data: the corpus merged with the corrections as ``triage train``
+        merges them (``merge_corrections``), each row marked with its source and its corpus label."""
+        taxonomy = self.taxonomy()
+        corpus, corrections = self.corpus(taxonomy), self.corrections(taxonomy)
+        frame, _ = merge_corrections(corpus, corrections)
+        key = frame["text"].map(normalise)
+        ckeys = set(corrections["text"].map(normalise)) if corrections is not None else set()
+        base: dict = {}
+        for k, c, t in zip(corpus["text"].map(normalise), corpus["category"], corpus["tier"]):
+            base.setdefault(k, (c, t))
+        frame = frame.assign(source=np.where(key.isin(ckeys), "correction", "corpus"),
+                             base_category=[base.get(k, (None, None))[0] for k in key],
+                             base_tier=[base.get(k, (None, None))[1] for k in key]).reset_index(drop=True)
+        digest, each = self.hashes()
+        return LabelledData(self.path, taxonomy, frame, self.offtopic(), each, digest, int(len(corpus)))

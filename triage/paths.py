@@ -32,23 +32,3 @@ def models_dir() -> Path:
 
 def taxonomy_path() -> Path:
     return data_dir() / "taxonomy.toml"
-
-
-def corpus_path() -> Path:
-    return data_dir() / "corpus.csv"
-
-
-def corrections_path() -> Path:
-    return data_dir() / "corrections.csv"
-
-
-def userdict_path() -> Path:
-    return data_dir() / "userdict.txt"
-
-
-def stopwords_path() -> Path:
-    return data_dir() / "stopwords.txt"
-
-
-def offtopic_path() -> Path:
-    return data_dir() / "offtopic.txt"

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable
 
 from triage.errors import InputError
-from triage.text import mask, normalise, strip_placeholders
+from triage.text import mask, mask_names, normalise, strip_placeholders
 
 BACKENDS = ("rjieba", "jieba")
 _CUTTERS: dict[tuple[str, str], object] = {}
@@ -43,8 +43,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # planes); a text holding one is split with jieba's expression before it goes to rjieba.
 _HAN_BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
 _DISPUTED = re.compile("[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]")
-# Every pattern of triage.text's masks needs a digit or an @ (tests/test_segment_parity.py
-# checks it): a text with neither has nothing to mask.
+# Every pattern of triage.text's number masks needs a digit or an @ (tests/triage/test_segment_parity.py
+# checks it): a text with neither has only names to mask.
 _MAYBE_PERSONAL = re.compile(r"[\d@]")
 _MEMO_SIZE = 300_000  # distinct raw tokens remembered per segmenter
 
@@ -227,8 +227,8 @@ class Segmenter:
 
     def tokens(self, text: object) -> list[str]:
         text = normalise(text)
-        if _MAYBE_PERSONAL.search(text):
-            text = mask(text, names=False)
+        # full names always (they need no digit); the other masks only where a digit or an @ is
+        text = mask(text) if _MAYBE_PERSONAL.search(text) else mask_names(text)
         text = strip_placeholders(text)
         pieces = text.split()
         if not pieces:

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from triage.data import FILES as DATA_FILES, LABELLED
 from triage.store.folder import write_atomic_text
 from triage.errors import InputError, TaxonomyError
 from triage.taxonomy import Taxonomy, load_taxonomy
 from triage.text import clean
 
-DATA_FILES = ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt", "offtopic.txt")
-LABELLED = ("corpus.csv", "corrections.csv")
 _HEADER = re.compile(r"^\s*\[")
 _KEY = r'^(\s*{key}\s*=\s*)"(?:[^"\\]|\\.)*"'
 

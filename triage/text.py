@@ -1,8 +1,8 @@
 """Text handling: normalisation, masking of personal data, segmentation.
 
 Order matters and is the same everywhere: ``normalise`` -> ``mask`` -> segment. Masking
-happens before segmentation, so a phone or ID number can never become a feature, an
-explanation term or a log line.
+happens before segmentation, so a phone or ID number, or a full name before a title or after
+an introduction, can never become a feature, an explanation term or a log line.
 """
 from __future__ import annotations
 
@@ -101,10 +101,14 @@ def mask(text: str, names: bool = True) -> str:
             text = pattern.sub(lambda m, ph=ph: "".join(m.groups()) + ph, text)
         else:
             text = pattern.sub(ph, text)
-    if names:
-        text = _NAME_BEFORE_TITLE.sub(lambda m: m.group(1) + PLACEHOLDERS["name"], text)
-        text = _NAME_AFTER_INTRO.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + PLACEHOLDERS["name"], text)
-    return text
+    return mask_names(text) if names else text
+
+
+def mask_names(text: str) -> str:
+    """Only the name part of ``mask``: a full name before a title or after an introduction
+    keeps its surname and loses its given name ("周建华主任" -> "周某主任")."""
+    text = _NAME_BEFORE_TITLE.sub(lambda m: m.group(1) + PLACEHOLDERS["name"], text)
+    return _NAME_AFTER_INTRO.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + PLACEHOLDERS["name"], text)
 
 
 def clean(text: object, names: bool = True) -> str:
@@ -117,3 +121,10 @@ _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for k, p in PLACEHOLDERS.item
 
 def strip_placeholders(text: str) -> str:
     return _PLACEHOLDER_RE.sub(" ", text)
+
+
+def drop_spaces(text: str) -> str:
+    """Segmented text without its spaces: the preprocessor of character n-gram vectorisers,
+    so that n-grams run across word boundaries (``triage.model.features``, the screening's
+    similarity)."""
+    return text.replace(" ", "")

@@ -4,9 +4,11 @@ import sys
 import pandas as pd
 import pytest
 
-from tests.conftest import FAST, SAMPLE
+from tests.conftest import DATA, FAST, SAMPLE
 from triage.batch import OUTPUT_COLUMNS
 from triage.cli.main import main
+from triage.routing import route
+from triage.taxonomy import load_taxonomy
 
 
 def run(*args):
@@ -23,9 +25,15 @@ def test_classify_sample_keeps_every_row_and_column(tmp_path, capsys):
     assert res["record_id"].tolist() == src["record_id"].tolist()
     empty = res[src["text"].str.strip() == ""]
     assert len(empty) == 2 and (empty["review_reason"] == "empty_text").all() and (empty["needs_review"] == "True").all()
-    assert set(res.loc[res["category"] != "", "category"]) <= {"tax", "financing", "branding", "technology", "infrastructure"}
-    dated = res[res["visit_date"] == "2025-06-25"]
-    assert set(dated.loc[dated["tier"] == "on_site", "deadline"]) <= {"2025-07-02"}
+    taxonomy = load_taxonomy(DATA / "taxonomy.toml")
+    assert set(res.loc[res["category"] != "", "category"]) == set(taxonomy.category_codes)
+    dated = res[(res["visit_date"] == "2025-06-25") & (res["category"] != "")]
+    assert len(dated) == 97 and set(dated["tier"]) == set(taxonomy.tier_codes)
+    for tier, rows in dated.groupby("tier"):  # every row's deadline counted from its own intake date and tier
+        assert set(rows["deadline"]) == {route(taxonomy, "tax", tier, "2025-06-25").deadline}, tier
+    by_days = sorted(taxonomy.tier_codes, key=lambda t: taxonomy.tier(t).deadline_days)
+    deadlines = [dated.loc[dated["tier"] == t, "deadline"].iloc[0] for t in by_days]
+    assert "2025-06-25" < deadlines[0] and deadlines == sorted(set(deadlines))  # a longer tier ends later
     assert "120 rows" in capsys.readouterr().err
 
 

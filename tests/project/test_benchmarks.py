@@ -39,14 +39,18 @@ def test_batch_small(tmp_path):
         assert r["chars_per_second"] == pytest.approx(r["texts_per_second"] * r["mean_chars"], rel=0.01)
         assert 0 < r["peak_pss_mb"] <= r["peak_rss_mb"] < 4096
     (ratio,) = written["ratios"]
-    assert ratio["rows"] == 2000 and ratio["jobs"] in (1, 2) and ratio["ratio"] > 0
-    assert written["targets"] == {"texts_per_second": 20000, "ratio_to_peer": 5, "peak_memory_mb_at_1m_rows": 400}
+    ours, peer = rows[:2], rows[2]
+    best = max(ours, key=lambda r: r["texts_per_second"])  # the ratio is the faster run's against the peer's
+    assert (ratio["rows"], ratio["jobs"]) == (2000, best["jobs"])
+    assert ratio["ratio"] == round(best["texts_per_second"] / peer["texts_per_second"], 2)
+    assert set(written["targets"]) == {"texts_per_second", "ratio_to_peer", "peak_memory_mb_at_1m_rows"}
+    assert all(isinstance(v, (int, float)) and v > 0 for v in written["targets"].values())
 
 
 @pytest.mark.slow
 def test_startup_small(tmp_path):
     written, last = run_script("startup.py", "--small", "--json", tmp_path / "startup.json")
-    assert written == last and written["target_seconds"] == 1.5
+    assert written == last and isinstance(written["target_seconds"], (int, float)) and written["target_seconds"] > 0
     library, classify = written["results"]
     for r in (library, classify):
         assert r["runs"] == 2 and 0 < r["min_seconds"] <= r["median_seconds"] <= r["max_seconds"] < 120
@@ -83,8 +87,10 @@ def test_teddy_small(tmp_path, teddy_like):
     assert written == last and written["mode"] == "small"
     for key in ("segmented_macro_f1", "segmented_accuracy", "raw_macro_f1", "raw_accuracy"):
         assert 0.0 <= written[key] <= 1.0
-    assert set(written["targets_met"]) == {"segmented_macro_f1", "raw_macro_f1"}
-    assert any(a["macro_f1"] == 0.912 for a in written["anchors"])
+    assert set(written["targets"]) == {"segmented_macro_f1", "raw_macro_f1"}
+    assert written["targets_met"] == {k: written[k] >= v for k, v in written["targets"].items()}
+    assert written["anchors"] and all(set(a) == {"source", "method", "split", "macro_f1", "accuracy"}
+                                      and 0 < a["macro_f1"] <= 1 for a in written["anchors"])
     for name in ("segmented", "raw"):
         task = written["tasks"][name]
         assert task["selected"] == {"features": "word", "classifier": "linearsvc"} and task["cv_folds"] == 3

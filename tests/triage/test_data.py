@@ -57,3 +57,53 @@ def test_datasheet_exists():
     text = (DATA / "README.md").read_text(encoding="utf-8")
     for column in ("`id`", "`text`", "`category`", "`tier`"):
         assert column in text
+
+
+# --- DataFolder: the one loader of a data folder -------------------------------------------
+def test_data_folder_records_what_training_records(small_model, small_data):
+    import triage
+    from triage.data import DataFolder
+
+    _, version = small_model
+    data = DataFolder(small_data).load()
+    assert data.card() == triage.read_card(version)["data"]
+    assert data.card()["n_rows"] == data.card()["n_corpus"] == 200 and data.n_corrections == 0
+    assert sorted(data.file_hashes) == ["corpus.csv", "offtopic.txt", "stopwords.txt", "taxonomy.toml", "userdict.txt"]
+
+
+def test_data_folder_lexicons_and_files(tmp_path):
+    from tests.conftest import make_small_data
+    from triage.data import FILES, DataFolder
+
+    folder = DataFolder(make_small_data(tmp_path / "data", per_category=2))
+    assert folder.segmenter() == Segmenter.from_files(DATA / "userdict.txt", DATA / "stopwords.txt")
+    assert folder.offtopic() == [line.strip() for line in (DATA / "offtopic.txt").read_text("utf-8").splitlines()
+                                 if line.strip()]
+    assert [p.name for p in folder.present()] == [n for n in FILES if n != "corrections.csv"]
+    (folder.path / "userdict.txt").unlink()
+    (folder.path / "stopwords.txt").unlink()
+    assert folder.segmenter() == Segmenter()
+    assert folder.corrections() is None and len(folder.corpus()) == 10
+    with pytest.raises(ValueError, match=r"expected one of the data files \['taxonomy.toml'.*found 'notes.txt'"):
+        folder.file("notes.txt")
+
+
+def test_data_folder_merges_corrections_like_training(tmp_path):
+    from tests.conftest import make_small_data
+    from triage.data import DataFolder
+
+    folder = DataFolder(make_small_data(tmp_path / "data", per_category=2))
+    first = folder.corpus().iloc[0]
+    pd.DataFrame([{"id": "c1", "text": " " + first["text"], "category": "branding", "tier": "key"},
+                  {"id": "c2", "text": "展会摊位费补贴什么时候发", "category": "branding", "tier": "on_site"},
+                  {"id": "c3", "text": "展会摊位费补贴什么时候发", "category": "branding", "tier": "key"}]
+                 ).to_csv(folder.file("corrections.csv"), index=False)
+    data = folder.load()
+    assert (len(data.frame), data.n_corpus, data.n_corrections) == (11, 10, 2)
+    assert data.frame.set_index("id").loc[["c1", "c3"], "tier"].tolist() == ["key", "key"]
+    assert "c2" not in set(data.frame["id"]) and first["id"] not in set(data.frame["id"])
+    assert data.card()["files"]["corrections.csv"] == folder.hashes()[1]["corrections.csv"]
+    from triage.data import merge_corrections
+
+    merged, n = merge_corrections(folder.corpus(), folder.corrections())  # what train.py merges today
+    assert n == 2 and data.frame[list(merged.columns)].equals(merged)

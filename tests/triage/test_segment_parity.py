@@ -105,7 +105,8 @@ def test_backend_is_not_part_of_the_pickled_state():
     assert again == fast and again.backend is None
 
 
-# ``Segmenter.tokens`` skips masking for a text without a digit or an @: that is only right
+# ``Segmenter.tokens`` skips the number masks (not the name masks) for a text without a digit or
+# an @: that is only right
 # while every masking pattern needs one of them.
 def test_every_masking_pattern_needs_a_digit_or_an_at_sign():
     for kind, pattern in _MASKS:

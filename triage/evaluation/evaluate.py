@@ -13,10 +13,11 @@ def evaluate_file(model, path: str | Path) -> dict:
     """Category and tier metrics of ``model`` on a labelled CSV (id, text, category, tier),
     and how the review flag splits it."""
     df = read_labelled(path, model.taxonomy, "labelled file")
-    preds = model.predict(df["text"].tolist())
-    cat = np.array([p.category or "" for p in preds], dtype=object)
-    tier = np.array([p.tier or "" for p in preds], dtype=object)
-    flagged = np.array([p.needs_review for p in preds])
+    n = len(df)
+    cols = model.predict_columns(df["text"].tolist(), [None] * n, [None] * n, alternatives=False)  # as classify does
+    cat = np.array([c or "" for c in cols["category"]], dtype=object)
+    tier = np.array([t or "" for t in cols["tier"]], dtype=object)
+    flagged = np.array(cols["needs_review"], dtype=bool)
     correct = cat == df["category"].to_numpy(dtype=object)
     return {
         "file": str(path),

@@ -33,18 +33,15 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import InputError
+from triage.text import drop_spaces
 
 DEFAULT_TARGET_PRECISION = 0.95
-
-
-def _drop_spaces(text: str) -> str:
-    return text.replace(" ", "")
 
 
 def make_vectoriser():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    return TfidfVectorizer(analyzer="char", preprocessor=_drop_spaces, ngram_range=(1, 1), sublinear_tf=True,
+    return TfidfVectorizer(analyzer="char", preprocessor=drop_spaces, ngram_range=(1, 1), sublinear_tf=True,
                            lowercase=False, dtype=np.float64)
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import make_small_data
+from triage.data import DataFolder
 from triage.evaluation import analysis
 from triage.evaluation import plots
 from triage.evaluation.analysis import SideBySide
@@ -79,7 +80,8 @@ def test_load_data_marks_corrections_and_keeps_corpus_labels(tmp_path):
     pd.DataFrame([{"id": "c1", "text": first["text"], "category": "branding", "tier": first["tier"]},
                   {"id": "c2", "text": "展会摊位费补贴什么时候发", "category": "branding", "tier": "on_site"}]
                  ).to_csv(data / "corrections.csv", index=False)
-    d = analysis.load_data(data)
+    d = DataFolder(data).load()
+    assert analysis.load_data(data).frame.equals(d.frame)
     assert (len(d.frame), d.n_corrections) == (16, 2)
     c = d.frame.set_index("id").loc[["c1", "c2"]]
     assert c["source"].tolist() == ["correction", "correction"]
