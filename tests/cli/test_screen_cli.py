@@ -34,8 +34,8 @@ def test_screen_refuses_a_bad_month_in_one_line(tmp_path, capsys, args, message)
 
 def test_a_month_without_opinions_is_refused(tmp_path, capsys):
     assert run("screen", SAMPLE, "--month", "2025-08", "-o", tmp_path / "o") == 2
-    assert capsys.readouterr().err == (f"Error: {SAMPLE}: expected opinions visited in 2025-08, found none; its rows "
-                                       "are from 2025-05 (3), 2025-06 (114), 2025-07 (3)\n")
+    assert capsys.readouterr().err == ("Error: 2025-06.csv: expected opinions visited in 2025-08, found none; its rows "
+                                       "are from 2025-05 (3), 2025-06 (114), 2025-07 (3)\n")  # no absolute path
     assert not (tmp_path / "o").exists()
 
 
@@ -64,6 +64,24 @@ def test_calibrate_prints_and_records_the_threshold(tmp_path, capsys):
     assert out.startswith(f"threshold {recorded['threshold']}: precision ")
     written = tomllib.loads((data / "screening.toml").read_text(encoding="utf-8"))["similarity"]
     assert written["threshold"] == recorded["threshold"] and written["recall"] == recorded["recall"]
+
+
+def test_calibrate_write_with_a_backslash_in_the_pairs_path(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "corpus.csv").write_bytes((DATA / "corpus.csv").read_bytes())
+    pairs = tmp_path / "C:\\Users\\station\\pairs.csv"  # one file name holding backslashes, as on Windows
+    pairs.write_bytes((FIXTURES / "paraphrases.csv").read_bytes())
+    assert run("screen-calibrate", pairs, "--data", data, "--write", "--quiet") == 0
+    written = tomllib.loads((data / "screening.toml").read_text(encoding="utf-8"))["similarity"]
+    assert written["pairs"] == str(pairs) and "\\Users\\station" in written["pairs"]
+
+
+def test_screen_quiet_prints_nothing_and_no_bar_into_a_pipe(tmp_path, capsys):
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "o", "--quiet") == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    assert (tmp_path / "o" / "screening-2025-06.xlsx").is_file()
 
 
 def test_help_of_every_new_command_has_an_example(capsys):

@@ -188,26 +188,3 @@ def representative(S: np.ndarray, rows: Sequence[int]) -> int:
     sub = S[np.ix_(rows, rows)]
     score = (sub.sum(axis=1) - np.diag(sub)) / (len(rows) - 1)
     return rows[int(np.argmax(score))]
-
-
-def settings_text(calib: dict, pairs_name: str) -> str:
-    """The ``screening.toml`` recording a calibration (see ``calibrate``)."""
-    return (
-        "# Screening settings / 每月筛选参数\n"
-        "# Opinions of the same category whose TF-IDF similarity (character unigrams of the segmented\n"
-        "# text, IDF fitted on the texts compared plus corpus.csv) reaches the threshold are grouped into\n"
-        "# one candidate problem. The threshold is the lowest at which at least target_precision of the\n"
-        "# labelled paraphrase pairs it accepts are truly the same problem; precision and recall are\n"
-        "# measured on those pairs. Recompute it with:\n"
-        f"#   triage screen-calibrate {pairs_name} --write\n"
-        "# 阈值在标注的改写句对上选出：被判为同一问题的句对中至少 95% 确为同一问题。\n"
-        "[similarity]\n"
-        f"threshold = {calib['threshold']}\n"
-        f"target_precision = {calib['target_precision']}\n"
-        f"precision = {calib['precision']}\n"
-        f"recall = {calib['recall']}\n"
-        f"f1 = {calib['f1']}\n"
-        f"n_pairs = {calib['n_pairs']}\n"
-        f"n_same = {calib['n_same']}\n"
-        f"pairs = \"{pairs_name}\"\n"
-    )
