@@ -103,7 +103,7 @@ def test_an_uninitialised_register_is_503(service_app, tmp_path, monkeypatch):
     with TestClient(service_app()) as client:
         r = client.get("/v1/suggestions", headers=KEY)
     assert r.status_code == 503 and r.json()["error"]["code"] == "register_unavailable"
-    assert r.json()["error"]["message"].startswith(f"no register at {tmp_path / 'none.db'}; create it with: triage register init")
+    assert r.json()["error"]["message"].startswith("no register at none.db; create it with: triage register init")
 
 
 def test_the_routes_are_documented_in_both_languages_with_examples(service_app):
