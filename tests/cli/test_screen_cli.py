@@ -88,3 +88,32 @@ def test_help_of_every_new_command_has_an_example(capsys):
     for args in (["screen"], ["screen-calibrate"], ["corrections", "import"], ["corrections"]):
         assert main([*args, "--help"]) == 0
         assert "example:" in capsys.readouterr().out
+
+
+def test_screen_shows_a_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "a") == 0
+    err = capsys.readouterr().err
+    assert "screen 2025-06" in err and "5/5" in err  # model, read, earlier months, triage and group, write
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "b", "--quiet") == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_corrections_import_shows_progress_on_a_terminal_only(tmp_path, capsys, monkeypatch):
+    import shutil
+    import sys
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("samples", "eval"))
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "o", "--quiet") == 0
+    book = tmp_path / "o" / "screening-2025-06.xlsx"
+    assert run("corrections", "import", book, "--data", data) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("0 corrections read") and err == ""  # not a terminal: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert run("corrections", "import", book, "--data", data) == 0
+    assert "import corrections" in capsys.readouterr().err
+    assert run("corrections", "import", book, "--data", data, "--quiet") == 0
+    assert capsys.readouterr() == ("", "")
