@@ -29,12 +29,12 @@ def copy_data(source: str | Path, target: str | Path) -> Path:
     """Copy the data files of ``source`` into ``target`` (replacing an earlier copy there)."""
     source, target = Path(source), Path(target)
     if not (source / "taxonomy.toml").is_file():
-        raise InputError(f"{source} is not a data folder: expected taxonomy.toml in it")
+        raise InputError(f"{source.name} is not a data folder: expected taxonomy.toml in it")
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
-        raise InputError(f"the copy {target} must be outside the data folder {source}")
+        raise InputError(f"the copy {target.name} must be outside the data folder {source.name}")
     if target.exists():
         if any(target.iterdir()) and not (target / "taxonomy.toml").is_file():
-            raise InputError(f"{target} exists and is not a data folder; refusing to replace it")
+            raise InputError(f"{target.name} exists and is not a data folder; refusing to replace it")
         shutil.rmtree(target)
     target.mkdir(parents=True)
     for name in DATA_FILES:

@@ -117,3 +117,17 @@ def test_corrections_import_shows_progress_on_a_terminal_only(tmp_path, capsys, 
     assert "import corrections" in capsys.readouterr().err
     assert run("corrections", "import", book, "--data", data, "--quiet") == 0
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["corrections", "import", "{tmp}/missing.xlsx"], "Error: workbook not found: missing.xlsx\n"),
+    (["screen-calibrate", "{tmp}/nope.csv"], "Error: paraphrase pairs file not found: nope.csv\n"),
+    (["screen", "{tmp}/m.csv", "--month", "2025-06", "-o", "{tmp}/o", "--previous", "{tmp}/gone"],
+     "Error: --previous gone: not found\n"),
+])
+def test_errors_name_files_without_their_folders(tmp_path, capsys, args, message):
+    pd.DataFrame({"text": ["停电"], "visit_date": ["2025-06-01"], "enterprise": ["甲"]}).to_csv(tmp_path / "m.csv",
+                                                                                           index=False)
+    assert run(*[a.replace("{tmp}", str(tmp_path)) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err == message and str(tmp_path) not in err

@@ -71,7 +71,7 @@ def background_texts(data_dir: str | Path, segmenter) -> list[str]:
         return []
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if "text" not in df.columns:
-        raise InputError(f"{path}: expected a 'text' column, found {list(df.columns)}")
+        raise InputError(f"{path.name}: expected a 'text' column, found {list(df.columns)}")
     return segmenter.join(df["text"].tolist())
 
 
@@ -86,18 +86,21 @@ def read_pairs(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path.name}: expected a UTF-8 CSV of text_a, text_b, same_problem, found unreadable "
+                         f"content ({type(exc).__name__})") from None
     except FileNotFoundError:
-        raise InputError(f"paraphrase pairs file not found: {path}") from None
+        raise InputError(f"paraphrase pairs file not found: {path.name}") from None
     need = ["text_a", "text_b", "same_problem"]
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: expected columns {need}, missing {missing}; found {list(df.columns)}")
+        raise InputError(f"{path.name}: expected columns {need}, missing {missing}; found {list(df.columns)}")
     bad = [i + 2 for i, v in enumerate(df["same_problem"]) if v.strip() not in ("0", "1")]
     if bad:
-        raise InputError(f"{path}: same_problem must be 0 or 1; bad values on lines {bad[:10]}")
+        raise InputError(f"{path.name}: same_problem must be 0 or 1; bad values on lines {bad[:10]}")
     df["same_problem"] = df["same_problem"].str.strip().astype(int)
     if df["same_problem"].nunique() < 2:
-        raise InputError(f"{path}: expected both same (1) and different (0) pairs")
+        raise InputError(f"{path.name}: expected both same (1) and different (0) pairs")
     return df
 
 
