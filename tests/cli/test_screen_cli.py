@@ -96,7 +96,9 @@ def test_screen_shows_a_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path, 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "a") == 0
     err = capsys.readouterr().err
-    assert "screen 2025-06" in err and "5/5" in err  # model, read, earlier months, triage and group, write
+    assert "screen 2025-06" in err and "0/5" in err
+    for step in ("model loaded", "read", "earlier months", "triage and group", "write"):  # each shown as it is done
+        assert f"step/s, {step}]" in err
     assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "b", "--quiet") == 0
     assert capsys.readouterr() == ("", "")
 
