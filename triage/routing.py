@@ -1,9 +1,15 @@
-"""Routing: the three clarities of an assignment (lead agency, deadline, deputy)."""
+"""Routing: the three clarities of an assignment (lead agency, deadline, deputy).
+
+The deadline counts the tier's ``deadline_days`` in working days from the intake date, with
+the same calendar as the register (``triage.calendar``: public holidays and make-up working
+days), so ``triage classify``, the API, the screening and the register give one date."""
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
+from triage.calendar import FIRST_YEAR, LAST_YEAR, load_calendar
 from triage.errors import InputError
 from triage.taxonomy import Taxonomy
 
@@ -20,15 +26,23 @@ class Routing:
         return asdict(self)
 
 
+def _in_range(day: dt.date, field: str, text=None) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        found = (text or day.isoformat())[:40]
+        raise InputError(f"{field}: expected a date between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31, "
+                         f"found {found!r}")
+    return day
+
+
 def parse_date(value: object, field: str = "intake date") -> dt.date | None:
     """Accept a date, a datetime, or text such as 2025-06-25, 2025/6/25, 2025.06.25,
-    2025年6月25日 or 20250625; empty means no date."""
+    2025年6月25日 or 20250625; empty means no date. Years outside 2000-2099 are refused."""
     if value is None or value == "" or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_range(value.date(), field)
     if isinstance(value, dt.date):
-        return value
+        return _in_range(value, field)
     text = str(value).strip()
     if not text:
         return None
@@ -37,19 +51,29 @@ def parse_date(value: object, field: str = "intake date") -> dt.date | None:
         head = head.replace(src, dst)
     try:
         if head.isdigit() and len(head) == 8:
-            return dt.date(int(head[:4]), int(head[4:6]), int(head[6:]))
-        y, m, d = (int(p) for p in head.split("-"))
-        return dt.date(y, m, d)
-    except (ValueError, TypeError):
+            day = dt.date(int(head[:4]), int(head[4:6]), int(head[6:]))
+        else:
+            y, m, d = (int(p) for p in head.split("-"))
+            day = dt.date(y, m, d)
+    except (ValueError, TypeError, OverflowError):
         raise InputError(f"{field}: expected a date like 2025-06-25, found {text[:40]!r}") from None
+    return _in_range(day, field, text)
+
+
+@lru_cache(maxsize=65536)
+def working_deadline(start: dt.date, days: int) -> dt.date:
+    """``days`` working days after ``start`` in the default calendar (memoised: a batch of a
+    month's opinions has a few dozen distinct dates)."""
+    return load_calendar().add_working_days(start, days)
 
 
 def route(taxonomy: Taxonomy, category: str, tier: str, intake_date=None, deputy: str | None = None) -> Routing:
-    """Lead agency from the category, deadline from the tier counted from the intake date."""
+    """Lead agency from the category, deadline from the tier counted in working days from
+    the intake date. A date outside the calendar raises ``InputError``."""
     cat = taxonomy.category(category)
     t = taxonomy.tier(tier)
     start = parse_date(intake_date)
-    deadline = (start + dt.timedelta(days=t.deadline_days)).isoformat() if start else None
+    deadline = working_deadline(start, t.deadline_days).isoformat() if start else None
     return Routing(
         lead_agency=cat.lead_agency_zh,
         lead_agency_en=cat.lead_agency_en,

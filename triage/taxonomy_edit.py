@@ -1,40 +1,39 @@
 """Changing the taxonomy of a data folder: rename or add a category, relabel opinions.
 
 Every change is checked (the taxonomy must still load, codes must exist) and written
-atomically; ``taxonomy.toml`` is edited as text so its comments stay. Work on a copy
+atomically (``triage.files.atomic``); ``taxonomy.toml`` is edited with tomlkit, so its
+comments, order and quoting stay. Work on a copy
 (``copy_data``), retrain from it, compare, and only then replace the station's data.
 """
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import tomllib
 from pathlib import Path
 
 import pandas as pd
+import tomlkit
 
 from triage.data import FILES as DATA_FILES, LABELLED
-from triage.store.folder import write_atomic_text
 from triage.errors import InputError, TaxonomyError
+from triage.files.atomic import write_text
 from triage.taxonomy import Taxonomy, load_taxonomy
 from triage.text import clean
 
-_HEADER = re.compile(r"^\s*\[")
-_KEY = r'^(\s*{key}\s*=\s*)"(?:[^"\\]|\\.)*"'
 
 
 def copy_data(source: str | Path, target: str | Path) -> Path:
     """Copy the data files of ``source`` into ``target`` (replacing an earlier copy there)."""
     source, target = Path(source), Path(target)
     if not (source / "taxonomy.toml").is_file():
-        raise InputError(f"{source} is not a data folder: expected taxonomy.toml in it")
+        raise InputError(f"{source.name} is not a data folder: expected taxonomy.toml in it")
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
-        raise InputError(f"the copy {target} must be outside the data folder {source}")
+        raise InputError(f"the copy {target.name} must be outside the data folder {source.name}")
     if target.exists():
         if any(target.iterdir()) and not (target / "taxonomy.toml").is_file():
-            raise InputError(f"{target} exists and is not a data folder; refusing to replace it")
+            raise InputError(f"{target.name} exists and is not a data folder; refusing to replace it")
         shutil.rmtree(target)
     target.mkdir(parents=True)
     for name in DATA_FILES:
@@ -43,29 +42,20 @@ def copy_data(source: str | Path, target: str | Path) -> Path:
     return target
 
 
-def _blocks(lines: list[str]) -> list[tuple[int, int]]:
-    """(start, end) line ranges of the ``[[categories]]`` tables."""
-    out, start = [], None
-    for i, line in enumerate(lines + ["["]):
-        if _HEADER.match(line):
-            if start is not None:
-                out.append((start, i))
-                start = None
-            if line.strip() == "[[categories]]":
-                start = i
-    return out
-
-
-def _value(v: str) -> str:
-    return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
-def _write_taxonomy(path: Path, text: str) -> Taxonomy:
+def _read_toml(path: Path):
     try:
-        taxonomy = Taxonomy.from_dict(tomllib.loads(text), str(path))
+        return tomlkit.parse(path.read_text("utf-8"))
+    except (tomlkit.exceptions.TOMLKitError, UnicodeDecodeError) as exc:
+        raise TaxonomyError(f"{path.name} is not valid UTF-8 TOML ({exc})") from None
+
+
+def _write_taxonomy(path: Path, doc) -> Taxonomy:
+    text = tomlkit.dumps(doc)
+    try:
+        taxonomy = Taxonomy.from_dict(tomllib.loads(text), path.name)
     except tomllib.TOMLDecodeError as exc:
-        raise TaxonomyError(f"the edited {path} would not be valid TOML ({exc}); nothing was changed") from None
-    write_atomic_text(path, text)
+        raise TaxonomyError(f"the edited {path.name} would not be valid TOML ({exc}); nothing was changed") from None
+    write_text(path, text, what="taxonomy")
     return taxonomy
 
 
@@ -81,7 +71,7 @@ def _edit_labelled(data_dir: Path, change, files=LABELLED) -> dict[str, int]:
         if counts[name]:
             buf = io.StringIO()
             df.to_csv(buf, index=False)
-            write_atomic_text(path, buf.getvalue())
+            write_text(path, buf.getvalue(), what=name)
     return counts
 
 
@@ -94,20 +84,17 @@ def rename_category(data_dir: str | Path, code: str, new_code: str | None = None
     old = load_taxonomy(path)
     old.category(code)  # raises for an unknown code
     if new_code and new_code != code and new_code in old.category_codes:
-        raise TaxonomyError(f"category code {new_code!r} already exists in {path}")
-    lines = path.read_text("utf-8").splitlines(keepends=True)
-    for start, end in _blocks([line.rstrip("\n") for line in lines]):
-        block = "".join(lines[start:end])
-        if re.search(rf'^\s*code\s*=\s*"{re.escape(code)}"\s*(#.*)?$', block, re.M):
+        raise TaxonomyError(f"category code {new_code!r} already exists in {path.name}")
+    doc = _read_toml(path)
+    for table in doc.get("categories", []):
+        if table.get("code") == code:
             for key, value in (("code", new_code), ("name_zh", name_zh), ("name_en", name_en)):
                 if value:
-                    block, n = re.subn(_KEY.format(key=key), lambda m, v=value: m.group(1) + _value(v), block,
-                                       count=1, flags=re.M)
-                    if not n:
-                        raise TaxonomyError(f"{path}: category {code!r} has no {key} line to change")
-            lines[start:end] = [block]
+                    if key not in table:
+                        raise TaxonomyError(f"{path.name}: category {code!r} has no {key} line to change")
+                    table[key] = value
             break
-    _write_taxonomy(path, "".join(lines))
+    _write_taxonomy(path, doc)
     if not new_code or new_code == code:
         return {}
 
@@ -125,18 +112,17 @@ def add_category(data_dir: str | Path, code: str, name_zh: str, name_en: str, le
     Opinions still have to be labelled with it (``relabel``) before training."""
     path = Path(data_dir) / "taxonomy.toml"
     if code in load_taxonomy(path).category_codes:
-        raise TaxonomyError(f"category code {code!r} already exists in {path}")
-    lines = path.read_text("utf-8").splitlines(keepends=True)
+        raise TaxonomyError(f"category code {code!r} already exists in {path.name}")
+    doc = _read_toml(path)
     fields = {"code": code, "name_zh": name_zh, "name_en": name_en, "lead_agency_zh": lead_agency_zh,
               "lead_agency_en": lead_agency_en, "description": description}
-    block = "[[categories]]\n" + "".join(f"{k} = {_value(v)}\n" for k, v in fields.items() if v or k != "description")
-    end = _blocks([line.rstrip("\n") for line in lines])[-1][1]
-    while end > 0 and not lines[end - 1].strip():
-        end -= 1
-    if end and not lines[end - 1].endswith("\n"):
-        lines[end - 1] += "\n"
-    lines[end:end] = ["\n", block]
-    return _write_taxonomy(path, "".join(lines))
+    table = tomlkit.table()
+    for k, v in fields.items():
+        if v or k != "description":
+            table.add(k, v)
+    table.add(tomlkit.nl())  # a blank line before the next table, as the file has
+    doc["categories"].append(table)
+    return _write_taxonomy(path, doc)
 
 
 def find_opinions(data_dir: str | Path, pattern: str, category: str | None = None) -> pd.DataFrame:
@@ -181,11 +167,11 @@ def relabel(data_dir: str | Path, rows, category: str | None = None, tier: str |
             raise InputError(f"file must be one of {list(LABELLED)}, found {name!r}")
         path = data_dir / name
         if not path.is_file():
-            raise InputError(f"{path} not found")
+            raise InputError(f"{path.name} not found")
         known = set(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")["id"])
         missing = [i for i in ids if i not in known]
         if missing:
-            raise InputError(f"{len(missing)} ids are not in {path}: {missing[:10]}")
+            raise InputError(f"{len(missing)} ids are not in {path.name}: {missing[:10]}")
     counts = {}
     for name, ids in wanted.items():
         def change(df, ids=ids):

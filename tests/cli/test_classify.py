@@ -34,6 +34,7 @@ def test_classify_sample_keeps_every_row_and_column(tmp_path, capsys):
     by_days = sorted(taxonomy.tier_codes, key=lambda t: taxonomy.tier(t).deadline_days)
     deadlines = [dated.loc[dated["tier"] == t, "deadline"].iloc[0] for t in by_days]
     assert "2025-06-25" < deadlines[0] and deadlines == sorted(set(deadlines))  # a longer tier ends later
+    assert set(dated.loc[dated["tier"] == "on_site", "deadline"]) == {"2025-07-04"}  # 7 working days
     assert "120 rows" in capsys.readouterr().err
 
 

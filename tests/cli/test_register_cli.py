@@ -105,12 +105,49 @@ def test_a_missing_register_is_named_with_the_command_to_create_it(tmp_path, cap
     monkeypatch.delenv("TRIAGE_REGISTER_DB", raising=False)
     db = tmp_path / "nothing.db"
     assert main(["register", "list", "--db", str(db)]) == 2
-    assert capsys.readouterr().err.strip() == f"Error: no register at {db}; create it with: triage register init --db {db}"
+    assert capsys.readouterr().err.strip() == ("Error: no register at nothing.db; create it with: triage register init "
+                                               "(and the same --db)")  # the file's name, not its folder
     assert not db.exists()
 
 
+def test_correct_date_fixes_a_mistyped_year_and_history_shows_it(cli):
+    run, tmp = cli
+    run("register", "init")
+    code, out, _ = run("register", "create", tmp / "problems.csv", "--problem", "P2", "--on", "2024-06-20")
+    assert code == 0 and "created S-2024-001" in out
+    code, out, err = run("register", "correct-date", "S-2024-001", "--on", "2025-06-20", "--reason", "录入年份错误")
+    assert (code, err) == (0, "")
+    assert out.startswith("S-2025-001 建议 [draft 草稿] version 2")
+    code, out, _ = run("register", "history", "S-2024-001")  # the old code still finds it
+    lines = out.splitlines()
+    assert lines[0].startswith("v1 2024-06-20 create")
+    v2 = lines.index(next(ln for ln in lines if ln.startswith("v2 ")))
+    assert lines[v2].startswith("v2 2025-06-20 correct_date draft")
+    assert lines[v2 + 1:] == ["    corrects v1", '    effective_on: "2024-06-20" -> "2025-06-20"',
+                              '    created_on: "2024-06-20" -> "2025-06-20"', '    code: "S-2024-001" -> "S-2025-001"',
+                              "    year: 2024 -> 2025", "    note: 录入年份错误"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["register", "list", "--due-within", "99999999999"],
+     "Error: due within: expected a number of days from 0 to 36500, found 99999999999"),
+    (["register", "create", "problems.csv", "--problem", "P1", "--on", "0025-06-25"],
+     "Error: date: expected a date between 2000-01-01 and "),
+    (["register", "correct-date", "1", "--on", "9999-12-31", "--reason", "x"],
+     "Error: date: expected a date between 2000-01-01 and "),
+])
+def test_out_of_range_numbers_and_dates_are_one_line_errors(cli, args, message):
+    run, tmp = cli
+    run("register", "init")
+    run("register", "create", tmp / "problems.csv", "--problem", "P2", "--on", "2025-06-20")
+    args = [str(tmp / a) if a == "problems.csv" else a for a in args]
+    code, out, err = run(*args)
+    assert code == 2 and err.startswith(message) and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err and str(tmp) not in err
+
+
 @pytest.mark.parametrize("action", ["init", "upgrade", "create", "assign", "progress", "answer", "rate", "list", "show",
-                                    "history", "stats"])
+                                    "history", "stats", "correct-date"])
 def test_every_action_has_help_with_an_example(action, capsys):
     assert main(["register", action, "--help"]) == 0
     assert "example:\n  triage register " + action in capsys.readouterr().out

@@ -34,8 +34,8 @@ def test_screen_refuses_a_bad_month_in_one_line(tmp_path, capsys, args, message)
 
 def test_a_month_without_opinions_is_refused(tmp_path, capsys):
     assert run("screen", SAMPLE, "--month", "2025-08", "-o", tmp_path / "o") == 2
-    assert capsys.readouterr().err == (f"Error: {SAMPLE}: expected opinions visited in 2025-08, found none; its rows "
-                                       "are from 2025-05 (3), 2025-06 (114), 2025-07 (3)\n")
+    assert capsys.readouterr().err == ("Error: 2025-06.csv: expected opinions visited in 2025-08, found none; its rows "
+                                       "are from 2025-05 (3), 2025-06 (114), 2025-07 (3)\n")  # no absolute path
     assert not (tmp_path / "o").exists()
 
 
@@ -66,7 +66,70 @@ def test_calibrate_prints_and_records_the_threshold(tmp_path, capsys):
     assert written["threshold"] == recorded["threshold"] and written["recall"] == recorded["recall"]
 
 
+def test_calibrate_write_with_a_backslash_in_the_pairs_path(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "corpus.csv").write_bytes((DATA / "corpus.csv").read_bytes())
+    pairs = tmp_path / "C:\\Users\\station\\pairs.csv"  # one file name holding backslashes, as on Windows
+    pairs.write_bytes((FIXTURES / "paraphrases.csv").read_bytes())
+    assert run("screen-calibrate", pairs, "--data", data, "--write", "--quiet") == 0
+    written = tomllib.loads((data / "screening.toml").read_text(encoding="utf-8"))["similarity"]
+    assert written["pairs"] == str(pairs) and "\\Users\\station" in written["pairs"]
+
+
+def test_screen_quiet_prints_nothing_and_no_bar_into_a_pipe(tmp_path, capsys):
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "o", "--quiet") == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    assert (tmp_path / "o" / "screening-2025-06.xlsx").is_file()
+
+
 def test_help_of_every_new_command_has_an_example(capsys):
     for args in (["screen"], ["screen-calibrate"], ["corrections", "import"], ["corrections"]):
         assert main([*args, "--help"]) == 0
         assert "example:" in capsys.readouterr().out
+
+
+def test_screen_shows_a_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "a") == 0
+    err = capsys.readouterr().err
+    assert "screen 2025-06" in err and "0/5" in err
+    for step in ("model loaded", "read", "earlier months", "triage and group", "write"):  # each shown as it is done
+        assert f"step/s, {step}]" in err
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "b", "--quiet") == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_corrections_import_shows_progress_on_a_terminal_only(tmp_path, capsys, monkeypatch):
+    import shutil
+    import sys
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("samples", "eval"))
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "o", "--quiet") == 0
+    book = tmp_path / "o" / "screening-2025-06.xlsx"
+    assert run("corrections", "import", book, "--data", data) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("0 corrections read") and err == ""  # not a terminal: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert run("corrections", "import", book, "--data", data) == 0
+    assert "import corrections" in capsys.readouterr().err
+    assert run("corrections", "import", book, "--data", data, "--quiet") == 0
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["corrections", "import", "{tmp}/missing.xlsx"], "Error: workbook not found: missing.xlsx\n"),
+    (["screen-calibrate", "{tmp}/nope.csv"], "Error: paraphrase pairs file not found: nope.csv\n"),
+    (["screen", "{tmp}/m.csv", "--month", "2025-06", "-o", "{tmp}/o", "--previous", "{tmp}/gone"],
+     "Error: --previous gone: not found\n"),
+])
+def test_errors_name_files_without_their_folders(tmp_path, capsys, args, message):
+    pd.DataFrame({"text": ["停电"], "visit_date": ["2025-06-01"], "enterprise": ["甲"]}).to_csv(tmp_path / "m.csv",
+                                                                                           index=False)
+    assert run(*[a.replace("{tmp}", str(tmp_path)) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err == message and str(tmp_path) not in err

@@ -1,9 +1,14 @@
-"""The working-day calendar: Chinese public holidays and make-up working days, 2024-2026."""
+"""The working-day calendar: Chinese public holidays and make-up working days, from the
+chinesecalendar package (2004-2026) with data/holidays.toml (2024-2026) as the override."""
 import datetime as dt
+import tomllib
 
+import chinese_calendar
 import pytest
 
+from triage import paths
 from triage.calendar import load_calendar, parse_calendar
+from triage.errors import InputError
 from triage.register.errors import CalendarError
 
 D = dt.date
@@ -15,7 +20,8 @@ def cal():
 
 
 def test_the_bundled_calendar_covers_2024_to_2026_with_the_notices(cal):
-    assert cal.years == (2024, 2025, 2026)
+    assert cal.file_years == (2024, 2025, 2026)
+    assert cal.years == tuple(range(2004, 2027))  # the package's years (chinesecalendar 1.11) and the file's
     assert set(cal.notices) == {2024, 2025, 2026}
     assert "国办发明电" in cal.notices[2026]
 
@@ -72,10 +78,10 @@ def test_counting_back_and_forth_agree(cal):
     assert cal.working_days_between(D(2025, 2, 10), D(2025, 1, 24)) == -7
 
 
-@pytest.mark.parametrize("start, days", [(D(2026, 12, 1), 30), (D(2023, 12, 29), 1), (D(2027, 1, 4), 1)])
+@pytest.mark.parametrize("start, days", [(D(2026, 12, 1), 30), (D(2003, 12, 29), 1), (D(2027, 1, 4), 1)])
 def test_strict_calendar_refuses_dates_outside_the_covered_years(start, days):
     strict = load_calendar(strict=True)
-    with pytest.raises(CalendarError, match=r"covers the years 2024, 2025, 2026; 20(23|27)-\d\d-\d\d is outside it"):
+    with pytest.raises(CalendarError, match=r"covers the years 2004-2026; 20(03|27)-\d\d-\d\d is outside it"):
         strict.add_working_days(start, days)
 
 
@@ -117,5 +123,59 @@ def test_overlapping_holidays_are_refused():
 
 
 def test_a_missing_calendar_file_is_named(tmp_path):
-    with pytest.raises(CalendarError, match="holiday calendar not found: .*nothing.toml"):
+    with pytest.raises(CalendarError, match="^holiday calendar not found: nothing.toml$"):  # no absolute path
         load_calendar(tmp_path / "nothing.toml")
+
+
+def _days(first: dt.date, last: dt.date):
+    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def test_the_package_agrees_with_the_holidays_file_on_every_day_of_2024_to_2026():
+    file_only = load_calendar(package=False)
+    differ = [d for d in _days(D(2024, 1, 1), D(2026, 12, 31))
+              if chinese_calendar.is_workday(d) != file_only.is_working_day(d)]
+    assert differ == []
+    assert len(_days(D(2024, 1, 1), D(2026, 12, 31))) == 1096
+
+
+def test_years_before_the_file_come_from_the_package(cal):
+    assert cal.describe(D(2019, 10, 1)) == "holiday 国庆节"
+    assert cal.describe(D(2019, 9, 29)) == "make-up working day (国庆节)"  # a Sunday worked
+    assert cal.is_working_day(D(2020, 1, 24)) is False  # 2020's Spring Festival eve
+    assert cal.add_working_days(D(2019, 9, 30), 1) == D(2019, 10, 8)
+    assert cal.provisional_years(D(2019, 1, 1), D(2023, 1, 1)) == []
+    assert cal.provisional_years(D(2002, 6, 1), D(2005, 1, 1)) == [2002, 2003]
+
+
+def test_the_file_overrides_the_package_for_its_years():
+    raw = tomllib.loads((paths.data_dir() / "holidays.toml").read_text("utf-8"))
+    raw["holidays"] = [h for h in raw["holidays"] if h["first"].year != 2025]  # 2025 with no holiday at all
+    raw["holidays"].append(dict(name_zh="测试假", first=D(2025, 3, 3), last=D(2025, 3, 3), days=1))
+    from triage.calendar import package_days
+
+    cal = parse_calendar(raw, "holidays.toml", package=package_days())
+    assert cal.describe(D(2025, 3, 3)) == "holiday 测试假"
+    assert cal.describe(D(2025, 10, 1)) == "working day"  # the package's National Day is not used for 2025
+    assert cal.describe(D(2019, 10, 1)) == "holiday 国庆节"  # other years still come from the package
+
+
+def test_the_table_counts_like_a_day_by_day_walk(cal):
+    for start in (D(2003, 12, 20), D(2024, 12, 25), D(2026, 9, 15), D(2026, 12, 20)):
+        for n in (1, 2, 7, 20, 90, 180):
+            day, left = start, n
+            while left:
+                day += dt.timedelta(days=1)
+                left -= cal.is_working_day(day)
+            assert cal.add_working_days(start, n) == day
+
+
+@pytest.mark.parametrize("start, days, message", [
+    (D(1999, 12, 31), 1, "1999-12-31 is outside the working-day calendar"),
+    (D(9999, 12, 31), 1, "9999-12-31 is outside the working-day calendar"),
+    (D(1, 1, 1), 180, "0001-01-01 is outside the working-day calendar"),
+    (D(2025, 6, 25), 10**9, "1000000000 working days after 2025-06-25 is beyond the working-day calendar"),
+])
+def test_dates_out_of_range_are_an_input_error_never_an_overflow(cal, start, days, message):
+    with pytest.raises(InputError, match=message):
+        cal.add_working_days(start, days)

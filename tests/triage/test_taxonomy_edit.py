@@ -84,3 +84,16 @@ def test_copy_data_replaces_an_earlier_copy_but_not_the_source(data, tmp_path):
     (other / "notes.txt").write_text("keep", encoding="utf-8")
     with pytest.raises(InputError, match="exists and is not a data folder"):
         te.copy_data(data, other)
+
+
+def test_names_with_quotes_and_backslashes_are_written_as_valid_toml_and_comments_stay(data):
+    before = (data / "taxonomy.toml").read_text("utf-8")
+    comments = [line for line in before.splitlines() if line.lstrip().startswith("#")]
+    te.rename_category(data, "branding", name_zh='品牌"与\\市场', name_en="C:\\brand\\new")
+    te.add_category(data, "power", '电力"保障"', "Power \\ supply", "区供电公司", "District power")
+    tax = load_taxonomy(data / "taxonomy.toml")
+    assert tax.category("branding").name_zh == '品牌"与\\市场' and tax.category("branding").name_en == "C:\\brand\\new"
+    assert (tax.category("power").name_zh, tax.category("power").name_en) == ('电力"保障"', "Power \\ supply")
+    after = (data / "taxonomy.toml").read_text("utf-8")
+    assert [line for line in after.splitlines() if line.lstrip().startswith("#")] == comments
+    assert "\n\n[[tiers]]" in after  # the new category is followed by a blank line, like the others

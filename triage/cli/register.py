@@ -1,17 +1,12 @@
 """``triage register ...``: the register of suggestions and motions (a thin door over
 ``triage.register``). Every action records who did it (``--by``, default: $TRIAGE_USER or the
-login name) and, with ``--expect-version``, refuses to apply over someone else's change."""
+login name) and, with ``--expect-version``, refuses to apply over someone else's change.
+This module builds the commands; ``register_cmds`` runs them."""
 from __future__ import annotations
 
-import getpass
-import json
-import os
-import textwrap
-import unicodedata
+from triage.cli.register_cmds import (cmd_answer, cmd_assign, cmd_correct_date, cmd_create, cmd_history, cmd_init,
+                                      cmd_list, cmd_progress, cmd_rate, cmd_show, cmd_stats, cmd_upgrade)
 
-from triage.errors import InputError
-
-EXIT_OK = 0
 DB_HELP = ("register database: a file path (SQLite) or a SQLAlchemy URL such as "
            "postgresql+psycopg://user:pw@host/db (default: $TRIAGE_REGISTER_DB, else register.db)")
 
@@ -117,12 +112,30 @@ def add_commands(sub, fmt) -> None:
     g.add_argument("--look-back-days", type=int, metavar="N", help="working days for the look-back (default 20)")
     g.add_argument("--deadline", help="look-back deadline as a date (YYYY-MM-DD)")
 
+    p = add("correct-date", "correct a date typed wrong (recorded; the history stays append-only)",
+            "Correct the date of a recorded change (default: the latest one) that was typed wrong. A correction "
+            "event records the change corrected, the old and new date and the reason; the dates that follow from "
+            "it (created, raised, answered, closed, a deadline counted in working days, and the code's year) are "
+            "set again. Dates lie between 2000-01-01 and the end of next year. 更正录错的日期（留痕，不改历史）。",
+            ["triage register correct-date S-2024-007 --on 2025-06-25 --reason '录入年份错误'",
+             "triage register correct-date 3 --event 2 --on 2025-06-27 --reason '交办日期应为6月27日'"],
+            cmd_correct_date, who=False)
+    p.add_argument("ref", help="number or code of the suggestion (3 or S-2025-003)")
+    p.add_argument("--on", required=True, help="the right date (YYYY-MM-DD)")
+    p.add_argument("--reason", required=True, help="why the date is corrected (kept in the history)")
+    p.add_argument("--event", type=int, metavar="VERSION",
+                   help="the change to correct, by its version in 'register history' (default: the latest)")
+    p.add_argument("--by", help="who records this (default: $TRIAGE_USER or the login name)")
+    p.add_argument("--expect-version", type=int, metavar="N",
+                   help="refuse (conflict) unless the suggestion is still at version N, as you read it")
+
     p = add("list", "list suggestions and motions, with filters",
             "List the register. Filters combine. 列出台账，可按逾期、到期、代表、单位筛选。",
             ["triage register list --overdue", "triage register list --due-within 14 --agency 税务",
              "triage register list --deputy 周建华 --status in_progress --json"], cmd_list)
     p.add_argument("--overdue", action="store_true", help="past the deadline and still owed an answer")
-    p.add_argument("--due-within", type=int, metavar="DAYS", help="owed an answer and due within DAYS calendar days")
+    p.add_argument("--due-within", type=int, metavar="DAYS",
+                   help="owed an answer and due within DAYS calendar days (0 to 36500)")
     p.add_argument("--deputy", help="part of a responsible deputy's or deputy group's name")
     p.add_argument("--agency", help="part of the lead agency's or a co-organiser's name")
     p.add_argument("--status", action="append", help="draft, assigned, in_progress, answered, closed, look_back")
@@ -152,225 +165,3 @@ def add_commands(sub, fmt) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
-# ---- handlers ----------------------------------------------------------------------------
-def _register(a):
-    from triage.register import Register
-
-    return Register(a.db)
-
-
-def _who(a) -> str:
-    who = a.by or os.environ.get("TRIAGE_USER")
-    if not who:
-        try:
-            who = getpass.getuser()
-        except Exception:  # no login name (some containers)
-            raise InputError("who records this? give --by NAME (or set TRIAGE_USER)") from None
-    return who
-
-
-def _json(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2))
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _cut(text: str, width: int) -> str:
-    out = ""
-    for c in text:
-        if _width(out + c) > width - 1:
-            return out + "…"
-        out += c
-    return out
-
-
-def _pad(text: str, width: int) -> str:
-    text = _cut(text, width) if _width(text) > width else text
-    return text + " " * (width - _width(text))
-
-
-def _summary(s: dict) -> str:
-    due = f", due {s['deadline']}" if s["deadline"] else ""
-    late = f" (overdue {s['days_overdue']} days)" if s["overdue"] else ""
-    return f"{s['code']} {s['kind_zh']} [{s['status']} {s['status_zh']}] version {s['version']}{due}{late}: {s['title']}"
-
-
-def cmd_init(a) -> int:
-    from triage.register import init_register, safe_url
-    from triage.register.db import database_url, sqlite_file
-
-    before, after = init_register(a.db)
-    url = database_url(a.db)
-    where = sqlite_file(url) or safe_url(url)
-    if before == after:
-        print(f"register {where} is already at the newest schema ({after})")
-    elif before is None:
-        print(f"created register {where} (schema {after})")
-    else:
-        print(f"upgraded register {where} from schema {before} to {after}")
-    return EXIT_OK
-
-
-def cmd_upgrade(a) -> int:
-    from triage.register.db import database_url, sqlite_file
-    from triage.register.errors import RegisterError
-
-    path = sqlite_file(database_url(a.db))
-    if path is not None and not path.is_file():
-        raise RegisterError(f"no register at {path}; create it with: triage register init --db {path}")
-    return cmd_init(a)
-
-
-def cmd_create(a) -> int:
-    from triage.register import read_problems
-
-    ps = read_problems(a.problems)
-    problems = ps.problems
-    if a.problem:
-        known = [p.problem_id for p in problems]
-        missing = [pid for pid in a.problem if pid not in known]
-        if missing:
-            raise InputError(f"problem ids {missing} are not among the confirmed problems of {a.problems}; found {known}")
-        problems = [p for p in problems if p.problem_id in a.problem]
-    if ps.not_confirmed:
-        print(f"note: left out {len(ps.not_confirmed)} problem(s) not marked confirmed: {', '.join(ps.not_confirmed)}")
-    groups = [[p] for p in problems] if a.each else [problems]
-    opts = dict(actor=_who(a), kind=a.kind, title=a.title, category=a.category, tier=a.tier, lead_agency=a.lead_agency,
-                co_organisers=a.co_organiser or (), supervision=a.supervision, on=a.on, allow_duplicates=a.allow_duplicates)
-    with _register(a) as reg:
-        for group in groups:
-            s = reg.create(group, **opts)
-            print(f"created {_summary(s)} from {len(group)} problem(s)")
-    return EXIT_OK
-
-
-def _changed(s: dict) -> int:
-    print(_summary(s))
-    return EXIT_OK
-
-
-def cmd_assign(a) -> int:
-    with _register(a) as reg:
-        return _changed(reg.assign(a.ref, actor=_who(a), lead_agency=a.lead_agency, co_organisers=a.co_organiser,
-                                   deputies=a.deputy, deputy_group=a.deputy_group, deadline=a.deadline,
-                                   working_days=a.working_days, supervision=a.supervision, on=a.on, note=a.note,
-                                   expected_version=a.expect_version))
-
-
-def cmd_progress(a) -> int:
-    with _register(a) as reg:
-        return _changed(reg.progress(a.ref, a.note, actor=_who(a), on=a.on, expected_version=a.expect_version))
-
-
-def cmd_answer(a) -> int:
-    if (a.text is None) == (a.file is None):
-        raise InputError("give the answer either as text or with --file, not both or neither")
-    text = a.text
-    if a.file:
-        try:
-            with open(a.file, encoding="utf-8-sig") as fh:
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read the answer from {a.file}: expected a UTF-8 text file ({exc})") from None
-    with _register(a) as reg:
-        return _changed(reg.answer(a.ref, text, actor=_who(a), on=a.on, expected_version=a.expect_version))
-
-
-def cmd_rate(a) -> int:
-    from triage.register import LOOK_BACK_WORKING_DAYS
-
-    with _register(a) as reg:
-        return _changed(reg.rate(a.ref, a.satisfaction, actor=_who(a), note=a.note, on=a.on,
-                                 look_back_days=a.look_back_days or LOOK_BACK_WORKING_DAYS, deadline=a.deadline,
-                                 expected_version=a.expect_version))
-
-
-def cmd_list(a) -> int:
-    with _register(a) as reg:
-        rows = reg.list(status=a.status, kind=a.kind, overdue=a.overdue, due_within=a.due_within, deputy=a.deputy,
-                        agency=a.agency, year=a.year, category=a.category, tier=a.tier)
-    if a.json:
-        _json(rows)
-        return EXIT_OK
-    cols = (("code", 11), ("status", 8), ("tier", 8), ("lead agency", 22), ("deadline", 12), ("overdue", 7),
-            ("deputy", 14), ("title", 40))
-    print(" ".join(_pad(name, w) for name, w in cols).rstrip())
-    for s in rows:
-        deputy = "、".join(s["deputies"]) or s["deputy_group"] or ""
-        cells = [s["code"], s["status_zh"], s["tier_zh"] or s["tier"], s["lead_agency"] or "", s["deadline"] or "",
-                 f"{s['days_overdue']}d" if s["overdue"] else "", deputy, s["title"]]
-        print(" ".join(_pad(c, w) for c, (_, w) in zip(cells, cols)).rstrip())
-    print(f"{len(rows)} item(s)")
-    return EXIT_OK
-
-
-def cmd_show(a) -> int:
-    with _register(a) as reg:
-        s = reg.get(a.ref)
-    if a.json:
-        _json(s)
-        return EXIT_OK
-    print(_summary(s))
-    rows = [("category 类别", f"{s['category_zh']} ({s['category']})"), ("tier 层级", f"{s['tier_zh']} ({s['tier']})"),
-            ("lead agency 主办", s["lead_agency"]), ("co-organisers 协办", "、".join(s["co_organisers"])),
-            ("deputies 代表", "、".join(s["deputies"])), ("deputy group 代表小组", s["deputy_group"]),
-            ("supervision 督办", s["supervision_zh"]),
-            ("deadline 期限", s["deadline"] and f"{s['deadline']}" + (f" ({s['working_days']} working days)" if s["working_days"] else "")),
-            ("raised 交办", s["raised_on"]), ("answered 答复", s["answered_on"]), ("answer 答复内容", s["answer"]),
-            ("satisfaction 满意度", s["satisfaction_zh"]), ("closed 办结", s["closed_on"]), ("look-backs 回头看", s["look_backs"] or None),
-            ("enterprises 企业", "、".join(s["enterprises"])), ("opinions 意见", ", ".join(s["opinion_ids"]))]
-    for k, v in rows:
-        if v:
-            print(f"  {_pad(k, 24)}{v}")
-    print("  problems 问题:")
-    for p in s["problems"]:
-        print(textwrap.fill(f"- [{p['problem_id'] or '?'}] {p['text']}", width=100, initial_indent="    ",
-                            subsequent_indent="      "))
-    return EXIT_OK
-
-
-def cmd_history(a) -> int:
-    with _register(a) as reg:
-        events = reg.history(a.ref)
-    if a.json:
-        _json(events)
-        return EXIT_OK
-    for e in events:
-        move = e["status_to"] if e["status_from"] in (None, e["status_to"]) else f"{e['status_from']} -> {e['status_to']}"
-        print(f"v{e['version']} {e['effective_on']} {e['action']:<8} {move:<24} by {e['actor']} (recorded {e['at'][:19]}Z)")
-        for field, (old, new) in e["changes"].items():
-            if field != "status":
-                print(f"    {field}: {json.dumps(old, ensure_ascii=False)} -> {json.dumps(new, ensure_ascii=False)}")
-        if e["note"]:
-            print(f"    note: {e['note']}")
-    return EXIT_OK
-
-
-def cmd_stats(a) -> int:
-    with _register(a) as reg:
-        st = reg.stats(since=a.since)
-    if a.html:
-        from triage.register.report import write_report
-
-        write_report(st, a.html)
-    if a.json:
-        _json(st)
-        return EXIT_OK
-    print(st["headline_zh"])
-    print(st["headline_en"])
-    print(f"{'year':<6}{'sugg. raised':>14}{'completed':>11}{'motions':>9}{'completed':>11}")
-    for r in st["by_year"]:
-        print(f"{r['year']:<6}{r['suggestion']['raised']:>14}{r['suggestion']['completed']:>11}"
-              f"{r['motion']['raised']:>9}{r['motion']['completed']:>11}")
-    for key in ("category", "tier"):
-        print(f"by {key}: " + ", ".join(f"{r[key]} {r['raised']}/{r['completed']}" for r in st[f"by_{key}"])
-              + " (raised/completed)")
-    h = st["handling"]
-    print(f"overdue: {len(st['overdue'])}" + (" (" + ", ".join(f"{o['code']} {o['days_overdue']}d" for o in st["overdue"]) + ")" if st["overdue"] else ""))
-    print(f"closed: {h['closed']}; average handling {h['average_days'] if h['average_days'] is not None else '-'} days"
-          + (f" ({h['average_working_days']} working days over {h['working_days_counted']})" if h["average_working_days"] is not None else ""))
-    if a.html:
-        print(f"report written to {a.html}")
-    return EXIT_OK

@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from contextlib import contextmanager
 
-from triage.cli.main import EXIT_OK, load_model, model_arg
+from triage.cli.common import EXIT_OK, load_model, model_arg, quiet_arg, say, show_progress
+
+
+@contextmanager
+def _steps(total: int, what: str, quiet: bool):
+    """A progress bar on standard error (only for a person watching: a tty and no --quiet);
+    yields the callback that advances it by one step."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=what, unit="step", file=sys.stderr, disable=not show_progress(quiet),
+              leave=False) as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        yield step
 
 
 def add_commands(sub, fmt) -> None:
@@ -34,6 +50,7 @@ def add_commands(sub, fmt) -> None:
     s.add_argument("--deputy-column", help="deputy column (default: deputy, 代表 ...)")
     s.add_argument("--id-column", help="record id column (default: record_id, id, 编号 ...; else the row number)")
     model_arg(s)
+    quiet_arg(s)
     s.set_defaults(func=cmd_screen)
 
     k = sub.add_parser(
@@ -51,6 +68,7 @@ def add_commands(sub, fmt) -> None:
     k.add_argument("--write", action="store_true", help="record the result in screening.toml of the data folder")
     k.add_argument("--data", help="data folder (default: the bundled data/)")
     model_arg(k)
+    quiet_arg(k)
     k.set_defaults(func=cmd_calibrate)
 
     c = sub.add_parser("corrections", formatter_class=fmt, help="import the deputies' corrections",
@@ -70,22 +88,29 @@ def add_commands(sub, fmt) -> None:
     i.add_argument("workbook", help="the filled .xlsx written by 'triage screen'")
     i.add_argument("--skip-errors", action="store_true", help="import the good rows and list the bad cells skipped")
     i.add_argument("--data", help="data folder holding taxonomy.toml and corrections.csv (default: the bundled data/)")
+    quiet_arg(i)
     i.set_defaults(func=cmd_corrections_import)
 
 
 def cmd_screen(a) -> int:
-    from triage.screening.month import check_month, screen_month, write_outputs
+    from triage.screening.month import STEPS, screen_month, write_outputs
+    from triage.screening.settings import check_month
 
     check_month(a.month)  # refuse a bad month before loading the model
-    model = load_model(a.model)
-    result = screen_month(a.input, a.month, model, data_dir=a.data, previous=a.previous or (),
-                          text_column=a.text_column, date_column=a.date_column,
-                          enterprise_column=a.enterprise_column, deputy_column=a.deputy_column,
-                          id_column=a.id_column)
-    files, warnings = write_outputs(result, a.output)
+    with _steps(len(STEPS) + 1, f"screen {a.month}", a.quiet) as step:
+        model = load_model(a.model)
+        step("model loaded")
+        result = screen_month(a.input, a.month, model, data_dir=a.data, previous=a.previous or (),
+                              text_column=a.text_column, date_column=a.date_column,
+                              enterprise_column=a.enterprise_column, deputy_column=a.deputy_column,
+                              id_column=a.id_column, progress=step)
+        files, warnings = write_outputs(result, a.output)
+        step(STEPS[-1])
     c = result.counts
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if a.quiet:
+        return EXIT_OK
     left = ", ".join(f"{m} {n}" for m, n in c["outside_by_month"].items())
     print(f"{a.month}: {c['in_month']} opinions -> {c['problems']} candidate problems "
           f"({c['escalated']} escalated, {c['recurring']} recurring); needs review: {c['needs_review']}")
@@ -101,8 +126,8 @@ def cmd_calibrate(a) -> int:
 
     from triage import paths
     from triage.errors import InputError
-    from triage.screening.month import SETTINGS_FILE, atomic_write
-    from triage.screening.similarity import background_texts, calibrate, model_segmenter, read_pairs, settings_text
+    from triage.screening.settings import SETTINGS_FILE, write_settings
+    from triage.screening.similarity import background_texts, calibrate, model_segmenter, read_pairs
 
     if not 0 < a.target_precision <= 1:
         raise InputError(f"--target-precision must be in (0, 1], found {a.target_precision}")
@@ -114,17 +139,21 @@ def cmd_calibrate(a) -> int:
     print(f"threshold {r['threshold']}: precision {r['precision']:.1%}, recall {r['recall']:.1%} "
           f"on {r['n_pairs']} pairs ({r['n_same']} same problem)")
     if a.write:
-        path = atomic_write(data / SETTINGS_FILE, settings_text(r, a.pairs))
-        print(f"recorded in {path}")
+        write_settings(data, r, a.pairs)
+        say(f"recorded in {Path(a.data) / SETTINGS_FILE if a.data else SETTINGS_FILE + ' of the bundled data'}",
+            a.quiet)
     return EXIT_OK
 
 
 def cmd_corrections_import(a) -> int:
     from triage.screening.corrections import import_corrections
 
-    s = import_corrections(a.workbook, a.data, skip_errors=a.skip_errors)
+    with _steps(2, "import corrections", a.quiet) as step:
+        s = import_corrections(a.workbook, a.data, skip_errors=a.skip_errors, progress=step)
     for b in s.skipped:
         print(f"skipped: {b}", file=sys.stderr)
+    if a.quiet:
+        return EXIT_OK
     print(f"{s.rows} corrections read: {s.added} added, {s.replaced} replaced, {s.unchanged} already there; "
           f"{s.changed_category} changed category, {s.changed_tier} changed tier, {s.accepted} accepted as "
           f"suggested; {s.not_imported} rows dropped or undecided")

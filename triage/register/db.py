@@ -30,7 +30,7 @@ def database_url(target: str | os.PathLike | None = None) -> str:
             make_url(target)
         except (ArgumentError, ValueError):
             raise InputError(f"register database: expected a file path or a URL like "
-                             f"postgresql+psycopg://user@host/db, found {safe_url(target)!r}") from None
+                             f"postgresql+psycopg://user@host/db, found {target.split('://')[0] + '://…'!r}") from None
         return target
     return "sqlite:///" + str(Path(target).expanduser().resolve())
 
@@ -41,6 +41,32 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return url.split("@")[-1] if "@" in url else url
+
+
+def db_label(url: str) -> str:
+    """How messages name a register: the file name of a SQLite file, else the kind of
+    database and its name; never a folder, a host, a user or a password."""
+    try:
+        u = make_url(url)
+    except (ArgumentError, ValueError):
+        return "the register database"
+    if u.get_backend_name() == "sqlite":
+        return Path(u.database).name if u.database and u.database != ":memory:" else "an in-memory SQLite database"
+    return f"{u.get_backend_name()} database {u.database or ''!r}"
+
+
+def scrub(text: str, url: str) -> str:
+    """A driver's message without the host, user, password, port or folder of ``url``."""
+    try:
+        u = make_url(url)
+    except (ArgumentError, ValueError):
+        return "could not connect"
+    secrets = [u.host, u.username, u.password, str(u.port) if u.port else None]
+    if u.get_backend_name() == "sqlite" and u.database:
+        secrets.append(str(Path(u.database).parent))
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(str(secret), "…")
+    return text
 
 
 def sqlite_file(url: str) -> Path | None:

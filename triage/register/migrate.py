@@ -18,7 +18,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from triage.register.db import make_engine, safe_url, sqlite_file
+from triage.register.db import db_label, make_engine, scrub, sqlite_file
 from triage.register.errors import RegisterError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -45,7 +45,7 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
     """Create or upgrade the schema; returns the revisions before and after."""
     path = sqlite_file(url)
     if path is not None and not path.parent.is_dir():
-        raise RegisterError(f"cannot create the register {path}: folder {path.parent} not found")
+        raise RegisterError(f"cannot create the register {path.name}: its folder {path.parent.name!r} is not found")
     engine = make_engine(url)
     try:
         before = _revision_or_fail(engine, url)
@@ -60,12 +60,12 @@ def _revision_or_fail(engine: Engine, url: str) -> str | None:
     try:
         rev = current_revision(engine)
     except OperationalError as exc:
-        raise RegisterError(f"cannot open the register {safe_url(url)}: {str(exc.orig).strip()}") from None
+        raise RegisterError(f"cannot open the register {db_label(url)}: {scrub(str(exc.orig).strip(), url)}") from None
     if rev is None:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
         if {"suggestions", "events"} & tables:
-            raise RegisterError(f"{safe_url(url)} holds register tables but no Alembic revision; "
+            raise RegisterError(f"{db_label(url)} holds register tables but no Alembic revision; "
                                 f"it was not created by 'triage register init'")
     return rev
 
@@ -74,17 +74,17 @@ def check_current(engine: Engine, url: str) -> None:
     """Raise ``RegisterError`` unless the database exists and is at the newest revision."""
     path = sqlite_file(url)
     if path is not None and not path.is_file():
-        raise RegisterError(f"no register at {path}; create it with: triage register init --db {path}")
+        raise RegisterError(f"no register at {path.name}; create it with: triage register init (and the same --db)")
     rev, head = _revision_or_fail(engine, url), head_revision()
     if rev == head:
         return
     known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if rev is None:
-        raise RegisterError(f"{safe_url(url)} is not an initialised register; run: triage register init --db ...")
+        raise RegisterError(f"{db_label(url)} is not an initialised register; run: triage register init --db ...")
     if rev not in known:
-        raise RegisterError(f"the register {safe_url(url)} is at schema revision {rev}, newer than this software "
+        raise RegisterError(f"the register {db_label(url)} is at schema revision {rev}, newer than this software "
                             f"knows ({head}); upgrade the software")
-    raise RegisterError(f"the register {safe_url(url)} is at schema revision {rev}, this software needs {head}; "
+    raise RegisterError(f"the register {db_label(url)} is at schema revision {rev}, this software needs {head}; "
                         f"run: triage register upgrade --db ...")
 
 

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from triage.errors import InputError
 from triage.files.io import find_column, read_chunks
+from triage.register.records import ConfirmedProblem, ProblemSet
+from triage.register.screening_workbook import is_screening_workbook, read_screening_workbook
+
+__all__ = ["COLUMNS", "ConfirmedProblem", "ProblemSet", "problems_from_records", "read_problems", "split_list"]
 
 COLUMNS = {
     "problem_id": ("problem_id", "id", "问题编号", "编号"),
@@ -40,24 +43,6 @@ COLUMNS = {
 _YES = {"是", "yes", "y", "true", "1", "√", "✓", "✔", "确认", "已确认"}
 _NO = {"否", "no", "n", "false", "0", "", "未确认", "×", "✗"}
 _SPLIT = re.compile(r"[;；、,，|\n]+")
-
-
-@dataclass(frozen=True)
-class ConfirmedProblem:
-    text: str
-    category: str | None = None
-    tier: str | None = None
-    enterprises: tuple[str, ...] = ()
-    opinion_ids: tuple[str, ...] = ()
-    problem_id: str | None = None
-    source: str | None = None
-
-
-@dataclass
-class ProblemSet:
-    problems: list[ConfirmedProblem]
-    source: str
-    not_confirmed: list[str] = field(default_factory=list)  # ids (or row numbers) left out
 
 
 def split_list(value) -> tuple[str, ...]:
@@ -112,20 +97,18 @@ def read_problems(path: str | Path) -> ProblemSet:
     """Read a problems file (CSV, XLSX, JSONL or JSON)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"problems file not found: {path}")
+        raise InputError(f"problems file not found: {path.name}")
     if path.suffix.lower() == ".json":
         try:
             raw = json.loads(path.read_text(encoding="utf-8-sig"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: expected a UTF-8 JSON file, found invalid JSON ({exc})") from None
+            raise InputError(f"{path.name}: expected a UTF-8 JSON file, found invalid JSON ({exc})") from None
         if isinstance(raw, dict):
             if "problems" not in raw:
-                raise InputError(f"{path}: expected a list of problems or an object with 'problems', found keys {list(raw)}")
+                raise InputError(f"{path.name}: expected a list of problems or an object with 'problems', found keys {list(raw)}")
             raw = raw["problems"]
         return problems_from_records(raw, path.name)
     if path.suffix.lower() == ".xlsx":
-        from triage.register.screening_workbook import is_screening_workbook, read_screening_workbook
-
         if is_screening_workbook(path):
             return read_screening_workbook(path)
     frames = list(read_chunks(path))

@@ -6,6 +6,8 @@ import datetime as dt
 from triage.errors import InputError
 from triage.register.states import OPEN_STATUSES, parse_kind, parse_status
 
+MAX_DAYS = 36500  # a hundred years: further than any deadline, and still a date
+
 
 def filter_views(views: list[dict], today: dt.date, *, status=None, kind=None, overdue: bool = False,
                  due_within: int | None = None, deputy: str | None = None, agency: str | None = None,
@@ -19,8 +21,9 @@ def filter_views(views: list[dict], today: dt.date, *, status=None, kind=None, o
     (assigned), or created for drafts. ``category`` / ``tier``: code or Chinese name."""
     statuses = {parse_status(s) for s in ([status] if isinstance(status, str) else status or [])}
     kind = parse_kind(kind) if kind else None
-    if due_within is not None and (isinstance(due_within, bool) or not isinstance(due_within, int) or due_within < 0):
-        raise InputError(f"due within: expected a number of days of 0 or more, found {due_within!r}")
+    if due_within is not None and (isinstance(due_within, bool) or not isinstance(due_within, int)
+                                   or not 0 <= due_within <= MAX_DAYS):
+        raise InputError(f"due within: expected a number of days from 0 to {MAX_DAYS}, found {due_within!r}")
     out = []
     for v in views:
         deadline = dt.date.fromisoformat(v["deadline"]) if v["deadline"] else None

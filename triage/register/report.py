@@ -1,48 +1,21 @@
 """The register's statistics as one self-contained HTML page with charts (matplotlib PNGs
 embedded, no network, opens in any browser; printable).
 
-Chart labels are Chinese when a CJK font is installed (WenQuanYi Micro Hei from Debian's
-``fonts-wqy-microhei``, Noto Sans CJK, SimHei, Microsoft YaHei ...), English otherwise, so a
-chart never shows empty boxes. The page text is always bilingual.
+The page is the Jinja2 template ``triage/screening/templates/register_report.html``,
+rendered with autoescape (titles, agencies and names are escaped; titles are masked too).
+Chart labels are Chinese when a CJK font is installed (the one finder,
+``triage.screening.pages.find_cjk_font``), English otherwise, so a chart never shows empty
+boxes. The page text is always bilingual.
 """
 from __future__ import annotations
 
-import base64
-import html
-import io
-import os
-import tempfile
 from pathlib import Path
 
 from triage.errors import InputError
-from triage.text import clean
+from triage.files.atomic import write_text
 from triage.register.states import KINDS, SATISFACTION, STATUSES
-
-CJK_FAMILIES = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
-                "Source Han Sans CN", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN")
-CJK_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-
-
-def cjk_font() -> str | None:
-    """The family name of an installed font that draws Chinese, or None."""
-    from matplotlib import font_manager as fm
-
-    installed = {f.name for f in fm.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed:
-            return family
-    for path in CJK_FILES:  # installed after matplotlib built its font cache
-        if os.path.isfile(path):
-            fm.fontManager.addfont(path)
-            return fm.FontProperties(fname=path).get_name()
-    return None
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+from triage.screening.pages import find_cjk_font, png, render_page
+from triage.text import clean
 
 
 def _bars(ax, labels, series: dict, horizontal: bool = False):
@@ -67,7 +40,7 @@ def charts(stats: dict) -> tuple[dict[str, str], str | None]:
     """Base64 PNGs of the charts, and the CJK font used (None: English labels)."""
     from matplotlib.figure import Figure
 
-    font = cjk_font()
+    font = find_cjk_font()
     zh = font is not None
     rc = {"font.family": [font, "DejaVu Sans"]} if zh else {}
     import matplotlib
@@ -85,7 +58,7 @@ def charts(stats: dict) -> tuple[dict[str, str], str | None]:
                 series[L(f"{kzh}办结", f"{kind}s completed")] = [r[kind]["completed"] for r in stats["by_year"]]
             _bars(ax, years, series)
             ax.set_title(L("各年度提出与办结", "Raised and completed per year"))
-            out["by_year"] = _png(fig)
+            out["by_year"] = png(fig, tight=False)
         for key in ("category", "tier"):
             rows = stats[f"by_{key}"]
             if not rows:
@@ -96,7 +69,7 @@ def charts(stats: dict) -> tuple[dict[str, str], str | None]:
             _bars(ax, labels, {L("提出", "raised"): [r["raised"] for r in rows],
                                L("办结", "completed"): [r["completed"] for r in rows]}, horizontal=True)
             ax.set_title(L("按类别", "By category") if key == "category" else L("按层级", "By tier"))
-            out[f"by_{key}"] = _png(fig)
+            out[f"by_{key}"] = png(fig, tight=False)
         counts = {s: n for s, n in stats["by_status"].items() if n}
         if counts:
             fig = Figure(figsize=(7.5, 3.2), layout="constrained")
@@ -106,15 +79,8 @@ def charts(stats: dict) -> tuple[dict[str, str], str | None]:
             ax.bar_label(bars, fontsize=8, padding=2)
             ax.yaxis.get_major_locator().set_params(integer=True)
             ax.set_title(L("当前状态", "Current status"))
-            out["by_status"] = _png(fig)
+            out["by_status"] = png(fig, tight=False)
     return out, font
-
-
-def _table(head: list[str], rows: list[list]) -> str:
-    th = "".join(f"<th>{html.escape(str(h))}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if c is None else str(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _count_rows(rows: list[dict], key: str | None) -> list[list]:
@@ -126,52 +92,14 @@ def _count_rows(rows: list[dict], key: str | None) -> list[list]:
     return out
 
 
-_CSS = """body{font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;
-max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;
-border-bottom:1px solid #ccc}.headline{font-size:1.2rem;background:#f3f6fa;padding:.8rem 1rem;border-left:4px solid #5b8db8}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}
-th{background:#f0f0f0}td:not(:first-child){font-variant-numeric:tabular-nums}img{max-width:100%}
-.note{color:#666;font-size:.85rem}"""
-
-
 def render_report(stats: dict, title: str = "建议议案办理统计 / Register statistics") -> str:
     images, font = charts(stats)
-    e = html.escape
-    head = ["", "建议提出 suggestions raised", "建议办结 completed", "议案提出 motions raised", "议案办结 completed"]
     h = stats["handling"]
-    parts = [
-        f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{e(title)}</title>",
-        f"<style>{_CSS}</style></head><body><h1>{e(title)}</h1>",
-        f"<p class='note'>统计日期 as of {e(stats['today'])}"
-        + (f"；自 since {stats['since']}" if stats["since"] else "") + "</p>",
-        f"<p class='headline'>{e(stats['headline_zh'])}<br>{e(stats['headline_en'])}</p>",
-        "<h2>各年度 Per year</h2>",
-        _table(["年度 year"] + head[1:], _count_rows(stats["by_year"], None)),
-    ]
-    if "by_year" in images:
-        parts.append(f"<img alt='per year' src='data:image/png;base64,{images['by_year']}'>")
-    for key, zh, en in (("category", "按类别", "By category"), ("tier", "按层级", "By tier")):
-        parts.append(f"<h2>{zh} {en}</h2>")
-        parts.append(_table([f"{zh[1:]} {key}"] + head[1:], _count_rows(stats[f"by_{key}"], key)))
-        if f"by_{key}" in images:
-            parts.append(f"<img alt='{en}' src='data:image/png;base64,{images['by_' + key]}'>")
-    parts.append("<h2>当前状态 Current status</h2>")
-    parts.append(_table(["状态 status", "件数 count"],
-                        [[f"{STATUSES[s][0]} ({s})", n] for s, n in stats["by_status"].items()]))
-    if "by_status" in images:
-        parts.append(f"<img alt='status' src='data:image/png;base64,{images['by_status']}'>")
-    parts.append(f"<h2>逾期未办结 Overdue ({len(stats['overdue'])})</h2>")
-    if stats["overdue"]:
-        parts.append(_table(["编号 code", "标题 title", "状态 status", "主办单位 lead agency", "参与代表 deputy",
-                             "期限 deadline", "逾期天数 days overdue"],
-                            [[o["code"], clean(o["title"]), STATUSES[o["status"]][0], o["lead_agency"],
-                              "、".join(o["deputies"] + ([o["deputy_group"]] if o["deputy_group"] else [])),
-                              o["deadline"], o["days_overdue"]] for o in stats["overdue"]]))
-    else:
-        parts.append("<p>无 none</p>")
     avg = lambda v, unit: "—" if v is None else f"{v} {unit}"  # noqa: E731
-    parts.append("<h2>办理时长与满意度 Handling time and satisfaction</h2>")
-    parts.append(_table(["", ""], [
+    overdue = [[o["code"], clean(o["title"]), STATUSES[o["status"]][0], o["lead_agency"],
+                "、".join(o["deputies"] + ([o["deputy_group"]] if o["deputy_group"] else [])),
+                o["deadline"], o["days_overdue"]] for o in stats["overdue"]]
+    handling = [
         ["已办结 closed", h["closed"]],
         ["平均办理天数 average days (raised → closed)", avg(h["average_days"], "天 days")],
         ["中位数 median days", avg(h["median_days"], "天 days")],
@@ -179,32 +107,21 @@ def render_report(stats: dict, title: str = "建议议案办理统计 / Register
          avg(h["average_working_days"], "个工作日 working days")],
         *[[f"{zh} ({s})", stats["satisfaction"][s]] for s, zh in SATISFACTION.items()],
         ["回头看次数 look-backs", stats["look_backs"]],
-    ]))
-    parts.append("<p class='note'>提出 = 已交办（不含草稿）；办结 = 答复后评价满意或基本满意。"
-                 "Raised = assigned to an agency (drafts excluded); completed = closed after the answer was rated "
-                 "满意 or 基本满意; handling time runs from the day raised to the day closed."
-                 + ("" if font else " No CJK font was found, so chart labels are in English.") + "</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    ]
+    sections = [(key, zh, en, _count_rows(stats[f"by_{key}"], key))
+                for key, zh, en in (("category", "按类别", "By category"), ("tier", "按层级", "By tier"))]
+    return render_page("register_report.html", title=title, s=stats, images=images, font=font,
+                       head=["建议提出 suggestions raised", "建议办结 completed", "议案提出 motions raised",
+                             "议案办结 completed"],
+                       by_year=_count_rows(stats["by_year"], None), sections=sections,
+                       by_status=[[f"{STATUSES[s][0]} ({s})", n] for s, n in stats["by_status"].items()],
+                       overdue=overdue, handling=handling)
 
 
 def write_report(stats: dict, path: str | Path, title: str | None = None) -> Path:
     """Write the HTML report atomically (a temporary file renamed into place)."""
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"{path}: expected a report file ending in .html, found {path.suffix or 'no extension'!r}")
-    if not path.parent.is_dir():
-        raise InputError(f"output folder not found: {path.parent}")
+        raise InputError(f"{path.name}: expected a report file ending in .html, found {path.suffix or 'no extension'!r}")
     text = render_report(stats, title) if title else render_report(stats)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, text, what="report")

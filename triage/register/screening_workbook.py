@@ -1,7 +1,8 @@
 """Confirmed problems from the deputies' filled-in screening workbook (``triage screen``,
-``triage.screening.workbook``): one row per opinion, grouped by candidate problem, on one sheet per
-category plus the review sheet; the deputies fill in ``decision`` (keep 保留 / merge 合并 /
-drop 删除), ``merge_into``, ``confirmed_category`` and ``confirmed_tier``.
+``triage.screening.workbook``; read with the one reader, ``triage.screening.filled``): one row
+per opinion, grouped by candidate problem, on one sheet per category plus the review sheet;
+the deputies fill in ``decision`` (keep 保留 / merge 合并 / drop 删除), ``merge_into``,
+``confirmed_category`` and ``confirmed_tier``.
 
 A problem is confirmed when at least one of its opinions is kept or merged into it. Its
 text is that of its first kept opinion (the sheet lists a problem's opinions from its
@@ -15,103 +16,71 @@ from __future__ import annotations
 from pathlib import Path
 
 from triage.errors import InputError
-from triage.files.io import _FORMULA_START
-from triage.register.problems import ConfirmedProblem, ProblemSet
-
-
-def _fmt():
-    from triage.screening import workbook  # the screening engineer's format: column keys and sheet names
-
-    return workbook
-
-
-def _keys(header) -> list[str | None]:
-    return [_fmt().header_key(c) for c in header]
+from triage.register.records import ConfirmedProblem, ProblemSet
+from triage.screening.filled import decision as parse_decision
+from triage.screening.filled import read_sheets
 
 
 def is_screening_workbook(path: str | Path) -> bool:
     """True for an .xlsx whose sheets have the screening workbook's columns."""
     if Path(path).suffix.lower() != ".xlsx":
         return False
-    for _title, keys, _rows in _sheets(path):
-        if {"record_id", "problem_id", "decision"} <= set(keys):
-            return True
-    return False
-
-
-def _sheets(path):
-    import zipfile
-
-    import openpyxl
-
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: expected an Excel .xlsx workbook, found an unreadable file ({type(exc).__name__})") from None
-    try:
-        out = []
-        for ws in wb.worksheets:
-            rows = ws.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
-                continue
-            out.append((ws.title, _keys(header), [list(r) for r in rows]))
-        return out
-    finally:
-        wb.close()
+        sheets = read_sheets(path)
+    except InputError as exc:
+        if "expected sheets with the columns" in str(exc):
+            return False
+        raise
+    return any({"record_id", "problem_id", "decision"} <= set(sh.keys) for sh in sheets)
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _unescaped(value) -> str:
-    """The text as the deputies see it: the workbook escapes a leading = + - @ with a quote."""
-    text = _text(value)
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
-
-
-def _code(value) -> str | None:
-    """'tax 税收与税改' -> 'tax'; 'key 重点提 ↑' -> 'key'; '重点提' -> '重点提'."""
-    text = _text(value).replace("↑", "").strip()
+def _code(value: str) -> str | None:
+    """'tax 税收与税改' -> 'tax'; 'key 重点提 ↑' -> 'key'; '重点提' -> '重点提' (the register
+    checks the code or name against its taxonomy)."""
+    text = value.replace("↑", "").strip()
     return text.split()[0] if text else None
 
 
 def read_screening_workbook(path: str | Path) -> ProblemSet:
     path = Path(path)
     source = path.name
-    decisions = {name: code for code, zh in _fmt().DECISIONS for name in (code, zh)}
     rows, where, decided = [], {}, {}
-    for title, keys, values in _sheets(path):
-        if not {"record_id", "decision"} <= set(keys):
+    for sheet in read_sheets(path):
+        if not {"record_id", "decision"} <= set(sheet.keys):
             continue
-        for n, cells in enumerate(values, 2):
-            row = {k: v for k, v in zip(keys, cells) if k}
-            rid = _text(row.get("record_id"))
+        for n, row in sheet.rows:
+            rid = row.get("record_id", "").strip()
             if not rid:
                 continue
-            raw = _text(row.get("decision"))
-            decision = decisions.get(raw.split()[0].lower(), "?") if raw else None
-            if decision == "?":
-                raise InputError(f"{source}: sheet {title!r} row {n}: decision must be keep 保留, merge 合并 or drop "
-                                 f"删除, found {raw[:30]!r}")
+            raw = row.get("decision", "").strip()
+            try:
+                decision = parse_decision(raw)
+            except ValueError:
+                raise InputError(f"{source}: sheet {sheet.title!r} row {n}: decision must be keep 保留, merge 合并 or "
+                                 f"drop 删除, found {raw[:30]!r}") from None
             if rid in where:  # the same opinion on a category sheet and on the review sheet
                 if decision and decided.get(rid) and decision != decided[rid]:
                     raise InputError(f"{source}: opinion {rid} has decision {decided[rid]!r} at {where[rid]} but "
-                                     f"{decision!r} on sheet {title!r} row {n}; expected one decision")
+                                     f"{decision!r} on sheet {sheet.title!r} row {n}; expected one decision")
                 if decision and not decided.get(rid):
                     decided[rid] = decision
-                    rows[[r["record_id"] for r in rows].index(rid)].update(decision=decision, merge_into=row.get("merge_into"))
+                    rows[[r["record_id"] for r in rows].index(rid)].update(decision=decision,
+                                                                           merge_into=row.get("merge_into", ""))
                 continue
-            where[rid], decided[rid] = f"sheet {title!r} row {n}", decision
-            rows.append({"record_id": rid, "problem_id": _text(row.get("problem_id")) or None, "decision": decision,
-                         "merge_into": row.get("merge_into"), "text": _unescaped(row.get("text")),
-                         "enterprise": _text(row.get("enterprise")), "category": _code(row.get("category")),
-                         "suggested_tier": _code(row.get("suggested_tier")), "tier": _code(row.get("tier")),
-                         "confirmed_category": _code(row.get("confirmed_category")),
-                         "confirmed_tier": _code(row.get("confirmed_tier")), "where": where[rid]})
+            where[rid], decided[rid] = f"sheet {sheet.title!r} row {n}", decision
+            rows.append({"record_id": rid, "problem_id": row.get("problem_id", "").strip() or None,
+                         "decision": decision, "merge_into": row.get("merge_into", ""),
+                         "text": row.get("text", "").strip(), "enterprise": row.get("enterprise", "").strip(),
+                         "category": _code(row.get("category", "")),
+                         "suggested_tier": _code(row.get("suggested_tier", "")), "tier": _code(row.get("tier", "")),
+                         "confirmed_category": _code(row.get("confirmed_category", "")),
+                         "confirmed_tier": _code(row.get("confirmed_tier", "")), "where": where[rid]})
     if not rows:
         raise InputError(f"{source}: expected a screening workbook with record_id and decision columns, found no opinions")
+    return _problems(rows, source)
+
+
+def _problems(rows: list[dict], source: str) -> ProblemSet:
     problem_ids = {r["problem_id"] for r in rows if r["problem_id"]}
     groups: dict[str, list[dict]] = {}
     for r in rows:
@@ -119,7 +88,7 @@ def read_screening_workbook(path: str | Path) -> ProblemSet:
             groups.setdefault(r["problem_id"] or r["record_id"], []).append(r)
     for r in rows:
         if r["decision"] == "merge":
-            target = _text(r["merge_into"])
+            target = str(r["merge_into"] or "").strip()
             if target not in problem_ids:
                 raise InputError(f"{source}: {r['where']}: merge_into must name a problem of the workbook (e.g. "
                                  f"{sorted(problem_ids)[0] if problem_ids else 'P001'}), found {target[:30]!r}")

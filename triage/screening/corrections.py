@@ -24,10 +24,11 @@ import pandas as pd
 
 from triage.data import CORPUS_COLUMNS, read_labelled
 from triage.errors import InputError
-from triage.files.io import _FORMULA_START
+from triage.files.atomic import write_text
+from triage.screening.filled import choice, read_sheets
+from triage.screening.workbook import DECISIONS
 from triage.taxonomy import Taxonomy, load_taxonomy
 from triage.text import normalise
-from triage.screening.workbook import DECISIONS, header_key
 
 REQUIRED = ("record_id", "text", "visit_date", "category", "confirmed_category", "confirmed_tier", "decision")
 
@@ -49,7 +50,7 @@ class WorkbookError(InputError):
 
     def __init__(self, path, bad_cells: list[BadCell]):
         self.bad_cells = list(bad_cells)
-        super().__init__(f"{path}: {len(self.bad_cells)} bad cells, nothing was imported (fix them, or use "
+        super().__init__(f"{Path(path).name}: {len(self.bad_cells)} bad cells, nothing was imported (fix them, or use "
                          f"--skip-errors to import the other rows): " + "; ".join(map(str, self.bad_cells)))
 
 
@@ -73,65 +74,14 @@ class ImportSummary:
         return d
 
 
-def _code(value, entries, what: str):
-    """Accept a code ("tax"), a drop-down entry ("tax 税收与税改") or the Chinese name."""
-    text = normalise(value)
-    if not text:
-        return None
-    first = text.split()[0].lower()
-    for code, name in entries:
-        if first == code or text == name or text.lower() == f"{code} {name}".lower():
-            return code
-    raise ValueError(f"expected a {what} from the list: {', '.join(f'{c} {n}' for c, n in entries)}")
-
-
-def _unescape(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
-
-
-def _cell(v) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    if hasattr(v, "isoformat"):
-        return v.isoformat()[:10]
-    return str(v)
-
-
 def read_filled(path, taxonomy: Taxonomy) -> tuple[list[dict], list[BadCell], int]:
     """The corrections a filled workbook holds, every bad cell, and how many rows were not
     imported (dropped or undecided with nothing confirmed)."""
-    import zipfile
-
-    import openpyxl
-
-    path = Path(path)
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise InputError(f"workbook not found: {path}") from None
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: expected the .xlsx workbook written by 'triage screen', found an unreadable "
-                         f"file ({type(exc).__name__})") from None
+    sheets = [(sh.title, sh.keys, sh.rows) for sh in read_sheets(path)]
     cats = [(c.code, c.name_zh) for c in taxonomy.categories]
     tiers = [(t.code, t.name_zh) for t in taxonomy.tiers]
-    sheets = []
-    try:
-        for ws in wb.worksheets:
-            rows = list(ws.iter_rows(values_only=True))
-            if not rows:
-                continue
-            keys = [header_key(c) for c in rows[0]]
-            if "record_id" not in keys or not {"decision", "confirmed_category", "confirmed_tier"} & set(keys):
-                continue  # the guide, the code lists, or a sheet the deputies added
-            sheets.append((ws.title, keys, rows[1:]))
-    finally:
-        wb.close()
-    if not sheets:
-        raise InputError(f"{path}: expected sheets with the columns {list(REQUIRED)} (a workbook written by "
-                         f"'triage screen'), found none")
     bad: list[BadCell] = []
-    problem_ids = {_cell(r[keys.index("problem_id")]).strip() for _, keys, rs in sheets if "problem_id" in keys
-                   for r in rs} - {""}
+    problem_ids = {cells.get("problem_id", "").strip() for _, _, rs in sheets for _, cells in rs} - {""}
     out, seen, not_imported, conflicts = [], {}, 0, set()
     for title, keys, rows in sheets:
         missing = [k for k in REQUIRED if k not in keys]
@@ -139,8 +89,7 @@ def read_filled(path, taxonomy: Taxonomy) -> tuple[list[dict], list[BadCell], in
             bad.append(BadCell(title, 1, "header", ", ".join(missing), "missing columns; expected the headers "
                                "written by 'triage screen'"))
             continue
-        for n, raw in enumerate(rows, start=2):
-            get = {k: _cell(raw[i]) if i < len(raw) else "" for i, k in enumerate(keys) if k}
+        for n, get in rows:
             if not any(get.get(k, "").strip() for k in ("record_id", "text", "confirmed_category",
                                                          "confirmed_tier", "decision", "merge_into")):
                 continue  # an empty row
@@ -148,7 +97,7 @@ def read_filled(path, taxonomy: Taxonomy) -> tuple[list[dict], list[BadCell], in
 
             def parse(key, entries, what):
                 try:
-                    return _code(get.get(key, ""), entries, what)
+                    return choice(get.get(key, ""), entries, what)
                 except ValueError as exc:
                     errors.append(BadCell(title, n, key, get.get(key, ""), str(exc)))
                     return None
@@ -170,10 +119,10 @@ def read_filled(path, taxonomy: Taxonomy) -> tuple[list[dict], list[BadCell], in
             if c_cat is None and c_tier is None and decision not in ("keep", "merge"):
                 not_imported += 1
                 continue
-            sugg_cat = _code(get.get("category", ""), cats, "category") if _known(get.get("category"), cats) else None
-            sugg_tier = next((_code(get.get(k, ""), tiers, "tier") for k in ("suggested_tier", "tier")
+            sugg_cat = choice(get.get("category", ""), cats, "category") if _known(get.get("category"), cats) else None
+            sugg_tier = next((choice(get.get(k, ""), tiers, "tier") for k in ("suggested_tier", "tier")
                               if _known(get.get(k), tiers)), None)
-            text = _unescape(get.get("text", "")).strip()
+            text = get.get("text", "").strip()
             rid = get.get("record_id", "").strip()
             where = dict(sheet=title, row=n)
             if not normalise(text):
@@ -215,20 +164,22 @@ def read_filled(path, taxonomy: Taxonomy) -> tuple[list[dict], list[BadCell], in
 
 def _known(value, entries) -> bool:
     try:
-        return _code(value or "", entries, "") is not None
+        return choice(value or "", entries, "") is not None
     except ValueError:
         return False
 
 
-def import_corrections(workbook, data_dir=None, skip_errors: bool = False) -> ImportSummary:
+def import_corrections(workbook, data_dir=None, skip_errors: bool = False, progress=None) -> ImportSummary:
     """Append the confirmed labels of a filled workbook to ``corrections.csv`` in
-    ``data_dir`` (default: the bundled data folder); written atomically."""
+    ``data_dir`` (default: the bundled data folder); written atomically. progress: called
+    with "read" once the workbook is read and "written" at the end."""
     from triage import paths
-    from triage.screening.month import atomic_write
 
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
     taxonomy = load_taxonomy(data_dir / "taxonomy.toml")
     rows, bad, not_imported = read_filled(workbook, taxonomy)
+    progress = progress or (lambda _step: None)
+    progress("read")
     if bad:
         bad_rows = {(b.sheet, b.row) for b in bad}
         if not skip_errors:
@@ -261,9 +212,9 @@ def import_corrections(workbook, data_dir=None, skip_errors: bool = False) -> Im
     new["id"] = ids
     merged = pd.concat([kept, new], ignore_index=True)[list(CORPUS_COLUMNS)]
     summary.total = len(merged)
-    if new.empty:
-        return summary  # nothing to write
-    buf = io.StringIO()
-    merged.to_csv(buf, index=False, lineterminator="\n")
-    atomic_write(path, buf.getvalue())
+    if not new.empty:  # else nothing to write
+        buf = io.StringIO()
+        merged.to_csv(buf, index=False, lineterminator="\n")
+        write_text(path, buf.getvalue(), what="corrections file")
+    progress("written")
     return summary

@@ -3,140 +3,39 @@ candidate problems for the deputies' meeting.
 
 ``screen_month`` reads the month's table (rows outside the month are left out and
 counted), triages every opinion, groups the opinions that raise the same problem (see
-``screening_similarity``), suggests a tier per problem (the taxonomy's escalation rule:
-raised by enough distinct enterprises -> ``key``), routes it (lead agency, deadline), marks
-problems already raised in earlier months, and collects the opinions flagged for review.
-Every text it hands on is masked (``triage.text.clean``)."""
+``similarity``), suggests a tier per problem (the taxonomy's escalation rule: raised by
+enough distinct enterprises -> ``key``), routes it (lead agency, deadline in working days),
+marks problems already raised in earlier months (``previous``), and collects the opinions
+flagged for review. Every text it hands on is masked (``triage.text.clean``).
+``write_outputs`` writes the meeting workbook, the HTML report and the problems file."""
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
-import tempfile
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from triage.screening import similarity as sim
-from triage.errors import InputError, TaxonomyError
+from triage.errors import InputError
+from triage.files.atomic import write_text
 from triage.files.io import DATE_COLUMNS, DEPUTY_COLUMNS, ENTERPRISE_COLUMNS, TEXT_COLUMNS, find_column, read_chunks
 from triage.routing import parse_date, route
-from triage.taxonomy import ScreeningRule, Taxonomy, load_taxonomy
+from triage.screening import similarity as sim
+from triage.screening.previous import load_previous
+from triage.screening.report import write_report
+from triage.screening.results import UNGROUPED_REASONS, Opinion, Problem, ScreeningResult, problems_file
+from triage.screening.settings import check_month, load_settings, screening_rule
+from triage.screening.workbook import write_workbook
+from triage.taxonomy import ScreeningRule
 from triage.text import clean
 
 ID_COLUMNS = ("record_id", "id", "编号", "序号", "意见编号")
-# Opinions that are not a problem to group: they go to the review list only.
-UNGROUPED_REASONS = ("empty_text", "no_usable_words", "no_known_terms", "off_topic")
-SETTINGS_FILE = "screening.toml"
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+STEPS = ("read", "earlier months", "triage and group", "write")  # the progress steps of a screening
 
 
-@dataclass
-class Opinion:
-    record_id: str
-    enterprise: str
-    deputy: str
-    visit_date: str
-    text: str  # masked
-    category: str | None
-    category_probability: float
-    tier: str | None
-    tier_probability: float
-    needs_review: bool
-    review_reason: str | None
-    problem_id: str | None = None
-
-
-@dataclass
-class Problem:
-    id: str
-    rank: int
-    month: str
-    category: str
-    representative: str  # masked text of the most central opinion
-    representative_id: str
-    record_ids: list
-    n_opinions: int
-    n_enterprises: int
-    enterprises: list
-    deputies: list
-    tier: str
-    tier_votes: dict
-    escalated: bool
-    lead_agency: str
-    deadline: str | None
-    review_ids: list
-    recurring_months: list = field(default_factory=list)
-    texts: list = field(default_factory=list)  # masked texts of the members, for later months
-
-
-@dataclass
-class ScreeningResult:
-    month: str
-    source: str
-    model_version: str
-    similarity: dict
-    rule: dict
-    counts: dict
-    opinions: list
-    problems: list
-    taxonomy: Taxonomy = field(repr=False, default=None)
-
-    @property
-    def review(self) -> list:
-        return [o for o in self.opinions if o.needs_review]
-
-    def to_dict(self) -> dict:
-        return {"month": self.month, "source": self.source, "model_version": self.model_version,
-                "similarity": self.similarity, "rule": self.rule, "counts": self.counts,
-                "problems": [asdict(p) for p in self.problems], "opinions": [asdict(o) for o in self.opinions]}
-
-
-# --- settings ---------------------------------------------------------------------------
-def check_month(month: str) -> str:
-    if not isinstance(month, str) or not _MONTH.match(month.strip()):
-        raise InputError(f"month: expected YYYY-MM like 2025-06, found {month!r}")
-    return month.strip()
-
-
-def load_settings(data_dir) -> dict:
-    """The similarity settings recorded in ``screening.toml`` of the data folder (or, when
-    that folder has none, of the bundled data folder)."""
-    import tomllib
-
-    from triage import paths
-
-    path = Path(data_dir) / SETTINGS_FILE
-    if not path.is_file():
-        path = paths.data_dir() / SETTINGS_FILE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"screening settings not found: {Path(data_dir) / SETTINGS_FILE} "
-                         f"(expected [similarity] threshold = ...; see 'triage screen-calibrate')") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path} is not valid UTF-8 TOML: {exc}") from None
-    s = raw.get("similarity", {})
-    t = s.get("threshold")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1:
-        raise InputError(f"{path}: [similarity] threshold must be a number between 0 and 1, found {t!r}")
-    return s
-
-
-def screening_rule(data_dir, taxonomy: Taxonomy) -> ScreeningRule:
-    """The escalation rule of the data folder's taxonomy file, checked against the model's tiers."""
-    path = Path(data_dir) / "taxonomy.toml"
-    rule = load_taxonomy(path).screening if path.is_file() else taxonomy.screening
-    if rule.escalate_to_tier is not None and rule.escalate_to_tier not in taxonomy.tier_codes:
-        raise TaxonomyError(f"{path}: screening.escalate_to_tier {rule.escalate_to_tier!r} is not a tier of the "
-                            f"model {taxonomy.tier_codes}; retrain the model or fix the file")
-    if rule.escalate_min_enterprises < 1:
-        raise TaxonomyError(f"{path}: screening.escalate_min_enterprises must be at least 1, "
-                            f"found {rule.escalate_min_enterprises}")
-    return rule
+def _noop(_step: str) -> None:
+    return None
 
 
 # --- reading the month ------------------------------------------------------------------
@@ -257,13 +156,16 @@ def _recurring(members, texts, categories, month, previous, segmenter, backgroun
 
 
 def screen_month(path, month: str, model, *, data_dir=None, previous=(), threshold: float | None = None,
-                 **columns) -> ScreeningResult:
+                 progress=None, **columns) -> ScreeningResult:
     """Screen the opinions of ``month`` in the table at ``path`` with ``model``.
 
     data_dir: the data folder holding screening.toml, taxonomy.toml (escalation rule) and
     corpus.csv (IDF background); default the bundled one. previous: earlier screening
-    outputs or opinion tables (see ``load_previous``)."""
+    outputs or opinion tables (see ``load_previous``). progress: called with the name of
+    each step of ``STEPS`` done but the last (writing is ``write_outputs``'s)."""
     from triage import paths
+
+    progress = progress or _noop
 
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
     settings = load_settings(data_dir)
@@ -272,14 +174,18 @@ def screen_month(path, month: str, model, *, data_dir=None, previous=(), thresho
     frame, counts = read_month(path, month, **columns)
     if frame.empty:
         found = ", ".join(f"{m} ({n})" for m, n in counts["outside_by_month"].items()) or "none with a readable date"
-        raise InputError(f"{path}: expected opinions visited in {month}, found none; its rows are from {found}")
+        raise InputError(f"{Path(path).name}: expected opinions visited in {month}, found none; its rows are "
+                         f"from {found}")
     dup = frame["record_id"][frame["record_id"].duplicated()].unique().tolist()
     if dup:
-        raise InputError(f"{path}: duplicate record ids in {month}: {dup[:10]}; expected each id once")
+        raise InputError(f"{Path(path).name}: duplicate record ids in {month}: {dup[:10]}; expected each id once")
+    progress(STEPS[0])
     prev = load_previous(previous, model, month) if previous else []
+    progress(STEPS[1])
     background = sim.background_texts(data_dir, _segmenter(model))
     opinions, problems = screen_frame(model, frame, month, threshold=threshold, rule=rule, background=background,
                                       previous=prev)
+    progress(STEPS[2])
     counts.update(
         empty=sum(o.review_reason == "empty_text" for o in opinions),
         needs_review=sum(o.needs_review for o in opinions),
@@ -297,108 +203,19 @@ def screen_month(path, month: str, model, *, data_dir=None, previous=(), thresho
                            counts, opinions, problems, model.taxonomy)
 
 
-# --- earlier months ---------------------------------------------------------------------
-def problems_file(month: str) -> str:
-    return f"problems-{month}.json"
-
-
-def load_previous(sources, model, month: str) -> list[dict]:
-    """Problems of months before ``month``, from screening outputs (``problems-YYYY-MM.json``
-    files, or folders holding them directly or one level down) or from opinion tables
-    (CSV/XLSX/JSONL with a text and a date column: each row counts as raised in its month)."""
-    out = []
-    for src in sources:
-        src = Path(src)
-        if src.is_dir():
-            files = sorted(src.glob("problems-*.json")) + sorted(src.glob("*/problems-*.json"))
-            if not files:
-                raise InputError(f"--previous {src}: expected problems-YYYY-MM.json files (written by "
-                                 f"'triage screen') in the folder or its subfolders, found none")
-            for f in files:
-                out += _read_problems_json(f)
-        elif src.suffix.lower() == ".json":
-            out += _read_problems_json(src)
-        elif src.is_file():
-            out += _previous_from_table(src, model)
-        else:
-            raise InputError(f"--previous {src}: not found")
-    return [p for p in out if p["month"] < month]
-
-
-def _read_problems_json(path: Path) -> list[dict]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        probs = raw["problems"]
-        return [{"month": str(p["month"]), "category": p["category"], "texts": list(p["texts"]),
-                 "recurring_months": list(p.get("recurring_months", []))} for p in probs]
-    except FileNotFoundError:
-        raise InputError(f"--previous {path}: not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise InputError(f"{path}: expected a problems file written by 'triage screen', "
-                         f"found unreadable content ({type(exc).__name__}: {exc})") from None
-
-
-def _previous_from_table(path: Path, model) -> list[dict]:
-    frames = list(read_chunks(path))
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    text_col = find_column(df.columns, None, TEXT_COLUMNS, "text")
-    date_col = find_column(df.columns, None, DATE_COLUMNS, "date")
-    texts, months = [], []
-    for t, d in zip(df[text_col], df[date_col]):
-        try:
-            d = parse_date(d)
-        except InputError:
-            d = None
-        if d is not None and str(t).strip():
-            texts.append(str(t))
-            months.append(f"{d:%Y-%m}")
-    preds = model.predict(texts) if texts else []
-    return [{"month": m, "category": p.category, "texts": [clean(t)], "recurring_months": []}
-            for t, m, p in zip(texts, months, preds)
-            if p.category and p.review_reason not in UNGROUPED_REASONS]
-
-
 def write_outputs(result: ScreeningResult, out_dir) -> tuple[dict, list[str]]:
     """Write the workbook, the HTML report and the problems file into ``out_dir`` (created
     if needed); each file is written to a temporary name and renamed when complete.
     Returns the paths by kind and the warnings (e.g. no CJK font for the charts)."""
-    from triage.screening.report import write_report
-    from triage.screening.workbook import write_workbook
-
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InputError(f"output folder {out} is a file; expected a folder")
-    out.mkdir(parents=True, exist_ok=True)
+        raise InputError(f"output folder {out.name} is a file; expected a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"could not create the output folder {out.name}: {exc.strerror or exc}") from None
     report, warnings = write_report(result, out / f"report-{result.month}.html")
     files = {"workbook": write_workbook(result, out / f"screening-{result.month}.xlsx"), "report": report}
     data = {"generated": dt.datetime.now().isoformat(timespec="seconds"), **result.to_dict()}
-    path = out / problems_file(result.month)
-    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1))
-    files["problems"] = path
+    files["problems"] = write_text(out / problems_file(result.month), json.dumps(data, ensure_ascii=False, indent=1))
     return files, warnings
-
-
-def atomic_write(path, data: bytes | str) -> Path:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place, so that
-    ``path`` is either the old file or the complete new one. Permissions follow the umask."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"output folder not found: {path.parent}")
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"could not write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

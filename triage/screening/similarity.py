@@ -68,7 +68,7 @@ def background_texts(data_dir: str | Path, segmenter) -> list[str]:
         return []
     df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if "text" not in df.columns:
-        raise InputError(f"{path}: expected a 'text' column, found {list(df.columns)}")
+        raise InputError(f"{path.name}: expected a 'text' column, found {list(df.columns)}")
     return segmenter.join(df["text"].tolist())
 
 
@@ -83,18 +83,21 @@ def read_pairs(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path.name}: expected a UTF-8 CSV of text_a, text_b, same_problem, found unreadable "
+                         f"content ({type(exc).__name__})") from None
     except FileNotFoundError:
-        raise InputError(f"paraphrase pairs file not found: {path}") from None
+        raise InputError(f"paraphrase pairs file not found: {path.name}") from None
     need = ["text_a", "text_b", "same_problem"]
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: expected columns {need}, missing {missing}; found {list(df.columns)}")
+        raise InputError(f"{path.name}: expected columns {need}, missing {missing}; found {list(df.columns)}")
     bad = [i + 2 for i, v in enumerate(df["same_problem"]) if v.strip() not in ("0", "1")]
     if bad:
-        raise InputError(f"{path}: same_problem must be 0 or 1; bad values on lines {bad[:10]}")
+        raise InputError(f"{path.name}: same_problem must be 0 or 1; bad values on lines {bad[:10]}")
     df["same_problem"] = df["same_problem"].str.strip().astype(int)
     if df["same_problem"].nunique() < 2:
-        raise InputError(f"{path}: expected both same (1) and different (0) pairs")
+        raise InputError(f"{path.name}: expected both same (1) and different (0) pairs")
     return df
 
 
@@ -185,26 +188,3 @@ def representative(S: np.ndarray, rows: Sequence[int]) -> int:
     sub = S[np.ix_(rows, rows)]
     score = (sub.sum(axis=1) - np.diag(sub)) / (len(rows) - 1)
     return rows[int(np.argmax(score))]
-
-
-def settings_text(calib: dict, pairs_name: str) -> str:
-    """The ``screening.toml`` recording a calibration (see ``calibrate``)."""
-    return (
-        "# Screening settings / 每月筛选参数\n"
-        "# Opinions of the same category whose TF-IDF similarity (character unigrams of the segmented\n"
-        "# text, IDF fitted on the texts compared plus corpus.csv) reaches the threshold are grouped into\n"
-        "# one candidate problem. The threshold is the lowest at which at least target_precision of the\n"
-        "# labelled paraphrase pairs it accepts are truly the same problem; precision and recall are\n"
-        "# measured on those pairs. Recompute it with:\n"
-        f"#   triage screen-calibrate {pairs_name} --write\n"
-        "# 阈值在标注的改写句对上选出：被判为同一问题的句对中至少 95% 确为同一问题。\n"
-        "[similarity]\n"
-        f"threshold = {calib['threshold']}\n"
-        f"target_precision = {calib['target_precision']}\n"
-        f"precision = {calib['precision']}\n"
-        f"recall = {calib['recall']}\n"
-        f"f1 = {calib['f1']}\n"
-        f"n_pairs = {calib['n_pairs']}\n"
-        f"n_same = {calib['n_same']}\n"
-        f"pairs = \"{pairs_name}\"\n"
-    )

@@ -5,7 +5,7 @@ problems (one row per opinion, grouped and ranked by problem), a review sheet (�
 every opinion flagged ``needs_review``, and a hidden sheet of code lists behind the
 drop-down menus. The deputies fill in three columns per row: confirmed category, confirmed
 tier, decision (keep / merge / drop), plus ``merge_into`` for a merge.
-``triage.screening.corrections`` reads the filled workbook back.
+``triage.screening.filled`` (the one reader) reads the filled workbook back.
 
 All texts are masked (done by ``triage.screening.month``) and every cell written is escaped
 against formula injection."""
@@ -15,6 +15,7 @@ import io
 import re
 from pathlib import Path
 
+from triage.files.atomic import write_bytes
 from triage.files.io import escape_formula
 
 # (key, Chinese label): the header of a column is "中文 key"; the reader goes by the key.
@@ -150,12 +151,9 @@ def write_workbook(result, path) -> Path:
     wb.move_sheet(LISTS_SHEET, offset=len(wb.sheetnames))
     _guide(guide, result, tax)
 
-    from triage.screening.month import atomic_write
-
     buf = io.BytesIO()
     wb.save(buf)
-    atomic_write(path, buf.getvalue())
-    return path
+    return write_bytes(path, buf.getvalue(), what="workbook")
 
 
 def _guide(ws, result, tax) -> None:

@@ -92,8 +92,8 @@ def test_overdue_items_and_handling_time(station):
     assert h["median_days"] == 80
     cal = load_calendar()
     in_calendar = [cal.working_days_between(_raised(i, y), _raised(i, y) + dt.timedelta(days=d))
-                   for i, y, d in closed if y >= 2024]
-    assert h["working_days_counted"] == len(in_calendar) == 4
+                   for i, y, d in closed]  # 2021-2023 from the chinesecalendar package, 2024 on from holidays.toml
+    assert h["working_days_counted"] == len(in_calendar) == 17
     assert h["average_working_days"] == round(statistics.fmean(in_calendar), 1)
 
 
@@ -139,7 +139,28 @@ def test_the_report_escapes_text_and_masks_personal_data(monkeypatch):
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<script>" not in page and "13812345678" not in page
     assert "联系[手机号]&lt;script&gt;" in page
 
-    monkeypatch.setattr("triage.register.report.cjk_font", lambda: None)  # a machine without a Chinese font
+    monkeypatch.setattr("triage.register.report.find_cjk_font", lambda: None)  # a machine without a Chinese font
     page = render_report(stats)
     assert "No CJK font was found, so chart labels are in English." in page
     assert len(re.findall(r"<img alt='status' src='data:image/png;base64,", page)) == 1
+
+
+def test_the_register_report_escapes_names_holding_markup():
+    from triage.screening.pages import CJK_FONT_NAMES
+
+    stats = {"today": "2025-06-30", "since": None, "first_year": 2025, "headline_zh": "h", "headline_en": "e",
+             "totals": {}, "by_year": [], "by_tier": [], "by_status": {"assigned": 1},
+             "by_category": [{"category": "tax", "category_zh": "<script>alert(1)</script>税收", "raised": 1,
+                              "completed": 0, "suggestion": {"raised": 1, "completed": 0},
+                              "motion": {"raised": 0, "completed": 0}}],
+             "satisfaction": {"satisfied": 0, "basically_satisfied": 0, "dissatisfied": 0}, "look_backs": 0,
+             "overdue": [{"code": "S-2025-001", "kind": "suggestion", "title": "t", "status": "assigned",
+                          "lead_agency": "<b>区税务局</b>", "deputies": ["<i>周</i>"], "deputy_group": None,
+                          "deadline": "2025-06-01", "days_overdue": 29}],
+             "handling": {"closed": 0, "average_days": None, "median_days": None, "average_working_days": None,
+                          "working_days_counted": 0}}
+    page = render_report(stats, title="<script>x</script>")
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;税收 (tax)" in page and "&lt;b&gt;区税务局&lt;/b&gt;" in page
+    assert "<title>&lt;script&gt;x&lt;/script&gt;</title>" in page
+    assert any(f'"{name}"' in page for name in CJK_FONT_NAMES)  # the one font stack, as CSS

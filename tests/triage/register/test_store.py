@@ -292,11 +292,12 @@ def test_problems_from_records_reads_lists_and_the_confirmed_column():
         problems_from_records([{"desc": "x"}], "f.csv")
 
 
-def test_an_unreachable_server_is_named_without_its_password():
+def test_an_unreachable_server_is_named_without_its_password_host_or_user():
     with pytest.raises(RegisterError) as err:
         Register("postgresql+psycopg://station:s3cret-pw@127.0.0.1:1/register")
-    assert str(err.value).startswith("cannot open the register postgresql+psycopg://station:***@127.0.0.1:1/register: ")
-    assert "s3cret-pw" not in str(err.value)
+    assert str(err.value).startswith("cannot open the register postgresql database 'register': ")
+    for secret in ("s3cret-pw", "127.0.0.1", "station", ":1"):
+        assert secret not in str(err.value)
     for bad in ("no such://db", "postgresql+psycopg://station:s3cret-pw@host:port/db"):
         with pytest.raises(InputError, match="register database: expected a file path or a URL like postgresql") as err:
             Register(bad)

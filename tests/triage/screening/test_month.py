@@ -113,7 +113,7 @@ def test_several_enterprises_escalate_a_problem_to_key(june):
     single_tiers = sorted(o.tier for o in june.opinions if o.record_id in power.record_ids)
     assert single_tiers == ["on_site", "transfer", "transfer", "transfer"]  # no single opinion looked key
     assert (power.tier, power.escalated, power.n_enterprises) == ("key", True, 4)
-    assert power.deadline == "2025-12-22"  # 180 days from the first visit, 2025-06-25
+    assert power.deadline == "2026-03-17"  # 180 working days from the first visit, 2025-06-25 (as the register)
     assert power.lead_agency == "区住房和城乡建设局"
     assert power.rank == 3 and power.id == "P003"
     assert set(power.deputies) == {"周建华", "王德胜", "刘丽娟", "孙晓燕"}

@@ -115,3 +115,22 @@ def test_texts_are_html_escaped(shipped, tmp_path):
     html = report.render(screen_month(src, "2025-06", shipped), None)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;园区停电太频繁" in html
     assert "<b>甲厂</b>" not in html
+
+
+def test_taxonomy_names_are_escaped(june):
+    import dataclasses
+
+    tax = june.taxonomy
+    evil = [dataclasses.replace(c, name_zh=f"<script>alert('{c.code}')</script>{c.name_zh}") for c in tax.categories]
+    tiers = [dataclasses.replace(t, name_zh=f"<img src=x onerror=alert(1)>{t.name_zh}") for t in tax.tiers]
+    result = dataclasses.replace(june, taxonomy=dataclasses.replace(tax, categories=evil, tiers=tiers))
+    page = report.render(result, None)
+    assert "<script>" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&#39;tax&#39;)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count('<img class="chart"') == 2  # the page's own markup is untouched
+
+
+def test_the_font_stack_is_css_not_escaped(june):
+    page = report.render(june, None)
+    assert 'font-family: "Noto Sans CJK SC", "Noto Sans SC"' in page and "&#34;" not in page.split("</style>")[0]
