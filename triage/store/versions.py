@@ -12,6 +12,7 @@ forced. ``triage train`` decides with the same check.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
