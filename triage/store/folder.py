@@ -177,19 +177,24 @@ def read_pipelines(folder: Path, expected: str | None, card: dict) -> dict:
     return pipes
 
 
+def _recipe(folder: Path, card: dict) -> tuple[dict, object]:
+    """The constructor parameters of a checked version folder, and its fitted segmenter."""
+    taxonomy = Taxonomy.from_dict(json.loads((folder / TAXONOMY_FILE).read_text("utf-8")), TAXONOMY_FILE)
+    segmenter = segmenter_from_json((folder / SEGMENTER_FILE).read_text("utf-8"))
+    return params_from_json(card["params"], taxonomy, segmenter), segmenter
+
+
 def load(folder: str | Path):
     """Load a version folder (or the CURRENT version of a models folder) after checking its card."""
     from triage.model.estimator import TriageModel
 
     folder = resolve_model_dir(folder)
     card = checked_card(folder)
-    taxonomy = Taxonomy.from_dict(json.loads((folder / TAXONOMY_FILE).read_text("utf-8")), TAXONOMY_FILE)
-    segmenter = segmenter_from_json((folder / SEGMENTER_FILE).read_text("utf-8"))
+    params, segmenter = _recipe(folder, card)
     pipelines = functools.partial(read_pipelines, folder, card["files"].get(PIPELINES_FILE), card)
     packed = read_packed(folder, card, segmenter, pipelines, warn_once)
     classes = card["labels"]["classes"]
-    return TriageModel.from_parts(params_from_json(card["params"], taxonomy, segmenter), segmenter=segmenter,
-                                  categories=classes["category"], tiers=classes["tier"],
+    return TriageModel.from_parts(params, segmenter=segmenter, categories=classes["category"], tiers=classes["tier"],
                                   review_threshold=card["review_threshold"], report=card.get("training", {}),
                                   packed=packed, pipelines=pipelines, card=card, path=str(folder))
 
@@ -199,7 +204,4 @@ def rebuild(folder: str | Path):
     from triage.model.estimator import TriageModel
 
     folder = resolve_model_dir(folder)
-    card = checked_card(folder)
-    taxonomy = Taxonomy.from_dict(json.loads((folder / TAXONOMY_FILE).read_text("utf-8")), TAXONOMY_FILE)
-    segmenter = segmenter_from_json((folder / SEGMENTER_FILE).read_text("utf-8"))
-    return TriageModel(**params_from_json(card["params"], taxonomy, segmenter))
+    return TriageModel(**_recipe(folder, checked_card(folder))[0])
