@@ -133,7 +133,8 @@ def checked_card(folder: Path) -> dict:
     file it lists (a missing ``pipelines.joblib`` is allowed: the folder then only predicts)."""
     card = read_card(folder)
     if card.get("format") != FORMAT:
-        old = " (a pickled model.joblib: re-save it with this version)" if card.get("format") == 1 else ""
+        old = (" (format 1 is a pickled model.joblib, which is not read any more because unpickling can run "
+               "code; train a new version with 'triage train')") if card.get("format") == 1 else ""
         raise ModelError(f"{folder.name}: model format {card.get('format')!r} is not supported "
                          f"(expected {FORMAT}){old}")
     check_digest(card, folder.name)

@@ -93,7 +93,8 @@ def test_a_card_edited_by_hand_is_refused(tmp_path, change):
 def test_a_format_1_folder_is_refused_with_a_hint(tmp_path):
     folder = copy_version(MODELS, tmp_path)
     rewrite_card(folder, lambda c: c.update(format=1))
-    with pytest.raises(ModelError, match=r"model format 1 is not supported \(expected 2\) \(a pickled model.joblib"):
+    with pytest.raises(ModelError, match=r"model format 1 is not supported \(expected 2\) \(format 1 is a pickled "
+                                         r"model.joblib, .* train a new version with 'triage train'\)"):
         store.load(folder)
 
 
