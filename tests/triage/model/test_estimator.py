@@ -1,13 +1,12 @@
 import datetime as dt
 import json
-import shutil
 
 import numpy as np
 import pytest
 
 from tests.conftest import DATA, FIXTURES, MODELS
 from triage.store.card import LIBRARIES, library_versions
-from triage.store.folder import CARD_FILE, load, read_card, resolve_model_dir, save, sha256_files
+from triage.store.folder import CARD_FILE, load, read_card, save, sha256_files
 from triage.errors import InputError, ModelError
 from triage.model.estimator import Prediction, TriageModel
 
