@@ -61,11 +61,11 @@ def free_port() -> int:
 
 def make_models(folder: Path, source: Path) -> tuple[Path, str]:
     """A models folder holding the model of ``source`` saved as V1 (current) and as V2."""
-    from triage.store.folder import load, set_current
+    from triage.store.folder import load, save, set_current
 
     model = load(source)
     for version in (V1, V2):
-        model.save(folder, model.card_["data"], version=version)
+        save(model, folder, model.card_["data"], version=version)
     set_current(folder, V1)
     return folder, V1
 

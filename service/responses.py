@@ -131,7 +131,7 @@ RESPONSE_EXAMPLES = {
                           "review": {"threshold": 0.51, "coverage": 0.8637, "accuracy_accepted": 0.9065}},
               "selected": {"category": {"features": "word+char", "classifier": "linearsvc"},
                            "tier": {"features": "word+char", "classifier": "logreg"}},
-              "data": {"sha256": "fb458131...", "n_rows": 1350}, "artifact": {"file": "model.joblib", "sha256": "..."},
+              "data": {"sha256": "fb458131...", "n_rows": 1350}, "artifact": {"scorer.npz": "9f2c...", "card.json": "..."},
               "libraries": {"scikit-learn": "1.9.1", "jieba": "0.42.1"}},
     "healthz": {"status": "ok"},
     "readyz": {"status": "ready", "model_version": "20261129-162142-fb458131", "loaded_at": "2026-11-29T16:30:00+00:00"},

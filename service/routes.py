@@ -115,7 +115,7 @@ def build_router(settings, codes: Codes) -> APIRouter:
                 "review_threshold": card.get("review_threshold"),
                 "metrics": {**{p: training.get(p, {}).get("cv", {}) for p in parts}, "review": training.get("review", {})},
                 "selected": {p: training.get(p, {}).get("selected", {}) for p in parts},
-                "data": card.get("data", {}), "artifact": card.get("artifact", {}),
+                "data": card.get("data", {}), "artifact": card.get("files", {}),
                 "libraries": card.get("libraries", {})}
 
     @r.get("/healthz", response_model=Health, tags=["health 状态"], summary="Liveness / 存活检查", responses=ok("healthz"),

@@ -6,8 +6,8 @@ from importlib import import_module
 
 _EXPORTS = {
     "InputError": "errors", "ModelError": "errors", "TaxonomyError": "errors", "TriageError": "errors",
-    "Prediction": "model.estimator", "TriageModel": "model.estimator", "OFFTOPIC": "model.estimator",
-    "load": "store.folder", "read_card": "store.folder",
+    "Prediction": "model.prediction", "TriageModel": "model.estimator", "OFFTOPIC": "model.prediction",
+    "load": "store.folder", "save": "store.folder", "read_card": "store.folder",
     "route": "routing", "Segmenter": "segment", "Taxonomy": "taxonomy", "load_taxonomy": "taxonomy",
     "clean": "text", "mask": "text", "normalise": "text",
 }

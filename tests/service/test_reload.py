@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import MODELS, SERVICE_ADMIN_KEY, SERVICE_KEY
-from triage.store.folder import resolve_model_dir, set_current
+from triage.store.folder import resolve_model_dir, save, set_current
 from triage.errors import ModelError
 from service.holder import LoadResult, ModelHolder
 
@@ -35,7 +35,7 @@ def versions(tmp_path_factory, shipped):
     v1 = resolve_model_dir(MODELS).name
     shutil.copytree(MODELS / v1, root / v1)
     (root / "CURRENT").write_text(v1 + "\n", encoding="utf-8")
-    shipped.save(root, shipped.card_["data"], version="v2")
+    save(shipped, root, shipped.card_["data"], version="v2")
     return root, v1, "v2"
 
 
@@ -116,11 +116,11 @@ def tamper(root, source, name, how):
         shutil.rmtree(target)
     shutil.copytree(root / source, target)
     if how == "flipped byte":
-        data = bytearray((target / "model.joblib").read_bytes())
+        data = bytearray((target / "scorer.npz").read_bytes())
         data[len(data) // 2] ^= 0xFF
-        (target / "model.joblib").write_bytes(bytes(data))
+        (target / "scorer.npz").write_bytes(bytes(data))
     elif how == "missing file":
-        (target / "model.joblib").unlink()
+        (target / "scorer.npz").unlink()
     elif how == "edited taxonomy":
         text = (target / "taxonomy.json").read_text("utf-8")
         (target / "taxonomy.json").write_text(text.replace("区税务局", "区财政局"), "utf-8")
@@ -129,7 +129,7 @@ def tamper(root, source, name, how):
 
 @pytest.mark.parametrize("how, message", [
     ("flipped byte", "does not match its model card"),
-    ("missing file", "missing model.joblib"),
+    ("missing file", "missing scorer.npz"),
     ("edited taxonomy", "does not match its model card"),
 ])
 def test_a_tampered_or_broken_version_is_refused_and_the_old_one_stays(service_app, versions, shipped, how, message):

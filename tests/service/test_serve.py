@@ -121,9 +121,9 @@ def test_workers_refuse_a_tampered_model_and_the_server_stops(tmp_path, shipped)
 
     version = tmp_path / "v"
     shutil.copytree(shipped.path_, version)
-    data = bytearray((version / "model.joblib").read_bytes())
+    data = bytearray((version / "scorer.npz").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (version / "model.joblib").write_bytes(bytes(data))
+    (version / "scorer.npz").write_bytes(bytes(data))
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     env.update(TRIAGE_API_KEYS=SERVICE_KEY)
     done = subprocess.run([sys.executable, "-m", "triage", "serve", "--port", str(free_port()), "--workers", "2",

@@ -12,7 +12,6 @@ import textwrap
 from importlib import import_module
 
 from triage.errors import TriageError
-from triage.model.names import CLASSIFIERS, FEATURE_SETS
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE = 0, 1, 2
 
@@ -44,23 +43,6 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     model_arg(c)
 
-    t = sub.add_parser("train", formatter_class=fmt, help="train a new model version from a data folder",
-                       description="Cross-validate the candidate models on the corpus (plus corrections), keep "
-                                   "the best, save it as a new version and mark it current. 训练模型。",
-                       epilog=textwrap.dedent("""\
-                           example:
-                             triage train                      # data/ -> models/, new version made current
-                             triage train --data my-station/data --models my-station/models --no-promote"""))
-    t.add_argument("--data", help="data folder with taxonomy.toml and corpus.csv (default: the bundled data/)")
-    t.add_argument("--models", help="models folder to write the new version into (default: the bundled models/)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    t.add_argument("--cv", type=int, default=5, help="cross-validation folds (default 5)")
-    t.add_argument("--version-name", help="name of the new version (default: time stamp and data hash)")
-    t.add_argument("--no-promote", action="store_true", help="save the version without making it current")
-    t.add_argument("--jobs", type=int, default=None, help="parallel jobs for cross-validation")
-    t.add_argument("--features", nargs="+", choices=FEATURE_SETS, help="feature sets to compare (default: all)")
-    t.add_argument("--classifiers", nargs="+", choices=CLASSIFIERS, help="classifiers to compare (default: all)")
-
     e = sub.add_parser("evaluate", formatter_class=fmt, help="show a model's cross-validated report, or score it on a labelled file",
                        description="Without a file: the cross-validated metrics and model comparison stored in the "
                                    "model card. With a labelled CSV (id, text, category, tier): the model's metrics on it. 评估。",
@@ -79,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 # Modules that add commands: each has add_commands(subparsers, formatter_class) and sets
 # a handler with ``parser.set_defaults(func=handler)``; a handler takes the parsed
 # arguments and returns an exit code.
-_COMMAND_MODULES: tuple[str, ...] = ("triage.cli.models", "triage.cli.serve", "triage.cli.register", "triage.cli.screen")
+_COMMAND_MODULES: tuple[str, ...] = ("triage.cli.train", "triage.cli.models", "triage.cli.serve", "triage.cli.register", "triage.cli.screen")
 
 
 def model_arg(p):
@@ -117,23 +99,6 @@ def cmd_classify(a) -> int:
     return EXIT_OK
 
 
-def cmd_train(a) -> int:
-    from triage.train import train_from_data
-
-    model, folder = train_from_data(a.data, a.models, random_state=a.seed, cv=a.cv, version=a.version_name,
-                                    promote=not a.no_promote, n_jobs=a.jobs, feature_sets=a.features,
-                                    classifiers=a.classifiers)
-    r = model.report_
-    print(f"saved {folder}{'' if a.no_promote else ' (current)'}")
-    for part in ("category", "tier"):
-        sel = r[part]["selected"]
-        print(f"{part}: {sel['features']} + {sel['classifier']}, cross-validated macro-F1 {r[part]['cv']['macro_f1']:.3f}")
-    rv = r["review"]
-    print(f"review threshold {rv['threshold']:.2f}: coverage {rv['coverage']:.1%}, "
-          f"accuracy of accepted {rv['accuracy_accepted']:.1%}")
-    return EXIT_OK
-
-
 def cmd_evaluate(a) -> int:
     from triage.evaluation.evaluate import evaluate_file, format_metrics
 
@@ -165,7 +130,7 @@ def cmd_evaluate(a) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"classify": cmd_classify, "train": cmd_train, "evaluate": cmd_evaluate}
+COMMANDS = {"classify": cmd_classify, "evaluate": cmd_evaluate}
 
 
 def main(argv=None) -> int:

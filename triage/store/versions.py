@@ -1,19 +1,17 @@
 """Model versions side by side in a models folder, the CURRENT mark, and its history.
 
-A models folder holds one folder per version (``model.joblib``, ``card.json``,
-``taxonomy.json``), a ``CURRENT`` file naming the version in service, and ``HISTORY``: an
-append-only log, one JSON object per line, of every move of the mark (``promote``,
-``rollback``) and of every refused promotion. ``rollback`` walks that log back.
+A models folder holds one folder per version (``triage.store.folder``), a ``CURRENT`` file
+naming the version in service, and ``HISTORY``: an append-only log, one JSON object per line,
+of every move of the mark (``promote``, ``rollback``) and of every refused promotion
+(``triage.store.mark``). ``rollback`` walks that log back.
 
 A candidate is promoted only if it is not worse than the current version beyond a
 tolerance on macro-F1 (category and tier), both measured by ``compare`` on the SAME
-cross-validation folds of the same data (see ``triage.evaluation.analysis.side_by_side``), unless
-the promotion is forced.
+cross-validation folds of the same data (``triage.store.quality``), unless the promotion is
+forced. ``triage train`` decides with the same check.
 """
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import os
 import shutil
@@ -21,26 +19,29 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from triage.store.folder import CARD_FILE, CURRENT_FILE, MODEL_FILE, TAXONOMY_FILE, load, write_atomic_text
 from triage.errors import ModelError
+from triage.files.atomic import default_mode, fsync_dir, write_bytes
+from triage.store.folder import FILES, load
+from triage.store.mark import (CARD_FILE, CURRENT_FILE, HISTORY_FILE, append_history, check_version, current_version,
+                               locked, read_history, set_current)
+from triage.store.quality import compare
 
-HISTORY_FILE = "HISTORY"
+__all__ = ["Decision", "PromotionRefused", "add_version", "check_version", "compare", "current_version", "decide",
+           "list_versions", "previous_version", "promote", "read_history", "rollback", "set_current"]
+
 TOLERANCE = 0.01
 TASKS = ("category", "tier")
 
 
 class PromotionRefused(ModelError):
-    """The candidate is worse than the current version beyond the tolerance."""
+    """The candidate is worse than the current version beyond the tolerance (``decision`` says how)."""
+
+    def __init__(self, message: str, decision: "Decision | None" = None):
+        super().__init__(message)
+        self.decision = decision
 
 
 # ---------------------------------------------------------------------------- listing
-def current_version(folder: str | Path) -> str | None:
-    mark = Path(folder) / CURRENT_FILE
-    if not mark.is_file():
-        return None
-    return mark.read_text("utf-8").strip() or None
-
-
 def _card(d: Path) -> dict | None:
     try:
         return json.loads((d / CARD_FILE).read_text("utf-8"))
@@ -78,44 +79,6 @@ def list_versions(folder: str | Path) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------- history
-def read_history(folder: str | Path) -> list[dict]:
-    path = Path(folder) / HISTORY_FILE
-    if not path.is_file():
-        return []
-    events = []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if line.strip():
-            try:
-                events.append(json.loads(line))
-            except ValueError:
-                raise ModelError(f"{path}:{n}: expected one JSON object per line, found {line[:60]!r}") from None
-    return events
-
-
-def _append_history(root: Path, event: dict) -> None:
-    event = {"at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(), **event}
-    with open(root / HISTORY_FILE, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(event, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-@contextlib.contextmanager
-def _locked(root: Path):
-    """One move of the mark at a time (POSIX advisory lock; no lock where fcntl is missing)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    with open(root / HISTORY_FILE, "a", encoding="utf-8") as fh:  # the log itself is the lock
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _stack(root: Path) -> list[str]:
     """Versions that were current, oldest first, replaying the history; the last is CURRENT."""
     stack: list[str] = []
@@ -141,30 +104,6 @@ def previous_version(folder: str | Path) -> str | None:
     return stack[-2] if len(stack) >= 2 else None
 
 
-def check_version(root: Path, version: str) -> None:
-    if not version or "/" in version or "\\" in version or version.startswith("."):
-        raise ModelError(f"expected a version name (a folder of {root}), found {version!r}")
-    if not (root / version / CARD_FILE).is_file():
-        names = [v["version"] for v in list_versions(root)] if root.is_dir() else []
-        raise ModelError(f"no model version {version!r} in {root}; versions there: {names or 'none'}")
-
-
-def set_current(folder: str | Path, version: str, *, action: str = "promote", details: dict | None = None,
-                expect: str | None = None) -> None:
-    """Move the CURRENT mark to ``version`` (atomically) and log the move in HISTORY.
-
-    No quality check: ``promote`` is the checked way; ``triage train`` uses this directly.
-    expect: the version that must still be current (the one a comparison was made against)."""
-    root = Path(folder)
-    check_version(root, version)
-    with _locked(root):
-        previous = current_version(root)
-        if expect is not None and previous != expect:
-            raise ModelError(f"the current version changed from {expect} to {previous} meanwhile; compare again")
-        write_atomic_text(root / CURRENT_FILE, version + "\n")
-        _append_history(root, {"action": action, "version": version, "previous": previous, **(details or {})})
-
-
 # ---------------------------------------------------------------------------- deciding
 @dataclass
 class Decision:
@@ -178,24 +117,6 @@ class Decision:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def compare(candidate, current, data_dir: str | Path | None = None, *, cv: int | None = None,
-            random_state: int | None = None):
-    """Cross-validate the candidate and the current model side by side on the same folds of
-    the data in ``data_dir`` (default: the bundled data, or TRIAGE_DATA_DIR).
-
-    candidate, current: a TriageModel, a version folder, or a models folder (its CURRENT).
-    Folds: the candidate's number of folds and random seed unless given."""
-    from triage.evaluation.analysis import load_data, side_by_side
-
-    cand, cur = _as_model(candidate), _as_model(current)
-    return side_by_side({"current": cur, "candidate": cand}, load_data(data_dir),
-                        cv=cv or cand.cv, random_state=cand.random_state if random_state is None else random_state)
-
-
-def _as_model(model):
-    return load(model) if isinstance(model, (str, os.PathLike)) else model
 
 
 def decide(comparison, tolerance: float = TOLERANCE, force: bool = False) -> Decision:
@@ -249,9 +170,9 @@ def promote(folder: str | Path, version: str, *, force: bool = False, comparison
         decision = decide(comparison, tolerance, force)
     details = {"forced": decision.forced, "scores": decision.scores}
     if not decision.allowed:
-        with _locked(root):
-            _append_history(root, {"action": "refused", "version": version, "previous": current, **details})
-        raise PromotionRefused(f"not promoting {version}: {decision.reason}")
+        with locked(root):
+            append_history(root, {"action": "refused", "version": version, "previous": current, **details})
+        raise PromotionRefused(f"not promoting {version}: {decision.reason}", decision)
     set_current(root, version, details=details, expect=current)
     return decision
 
@@ -283,9 +204,12 @@ def add_version(version_folder: str | Path, folder: str | Path) -> Path:
         raise ModelError(f"model version {src.name!r} already exists in {root}")
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{src.name}."))
     try:
-        for name in (CARD_FILE, MODEL_FILE, TAXONOMY_FILE):
-            shutil.copy2(src / name, tmp / name)
+        os.chmod(tmp, default_mode() | (default_mode() & 0o444) >> 2)  # mkdtemp makes it 0700; x wherever r
+        for name in (CARD_FILE, *FILES):
+            if (src / name).is_file():
+                write_bytes(tmp / name, (src / name).read_bytes(), what="model file")
         os.replace(tmp, target)
+        fsync_dir(root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

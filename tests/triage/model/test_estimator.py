@@ -1,12 +1,12 @@
 import json
-import shutil
 
 import numpy as np
 import pytest
 
 from tests.conftest import DATA, FIXTURES, MODELS
-from triage.store.folder import CARD_FILE, MODEL_FILE, read_card, resolve_model_dir, sha256_files
-from triage.errors import ModelError
+from triage.store.card import LIBRARIES, library_versions
+from triage.store.folder import CARD_FILE, load, read_card, save, sha256_files
+from triage.errors import InputError, ModelError
 from triage.model.estimator import Prediction, TriageModel
 
 
@@ -85,7 +85,8 @@ def test_shipped_card_matches_the_data_folder():
 
 def test_shipped_card_records_what_a_card_must(shipped):
     card = shipped.card_
-    for key in ("version", "created_at", "labels", "review_threshold", "training", "data", "artifact", "libraries"):
+    for key in ("version", "created_at", "labels", "review_threshold", "params", "engine", "parity", "training", "data",
+                "files", "libraries", "digest"):
         assert key in card
     assert card["labels"]["categories"] == ["branding", "financing", "infrastructure", "tax", "technology"]
     cv = card["training"]["category"]["cv"]
@@ -94,40 +95,34 @@ def test_shipped_card_records_what_a_card_must(shipped):
     comparison = card["training"]["category"]["comparison"]
     assert {(r["features"], r["classifier"]) for r in comparison} == {
         (f, c) for f in ("word", "word+char") for c in ("linearsvc", "logreg", "sgd")}
-    assert card["libraries"]["scikit-learn"] and card["libraries"]["jieba"]
+    # every library recorded with a real version number ("not installed" is not one)
+    assert set(card["libraries"]) == {"python", *LIBRARIES}
+    for name in ("scikit-learn", "jieba", "numpy", "scipy", "joblib"):
+        assert card["libraries"][name][0].isdigit() and "." in card["libraries"][name], (name, card["libraries"][name])
+
+
+def test_library_versions_are_read_as_installed():
+    from importlib import metadata
+
+    found = library_versions()
+    for name in ("scikit-learn", "numpy", "scipy", "joblib", "jieba", "pandas"):
+        assert found[name] == metadata.version(name)
 
 
 def test_save_load_round_trip_gives_identical_predictions(shipped, tmp_path):
     texts = [l for l in (DATA / "samples" / "2025-06.csv").read_text("utf-8").splitlines()[1:40]]
-    folder = shipped.save(tmp_path, shipped.card_["data"], version="copy")
-    again = TriageModel.load(folder)
+    folder = save(shipped, tmp_path, shipped.card_["data"], version="copy")
+    again = load(folder)
     a, b = shipped.predict(texts), again.predict(texts)
     assert [x.to_dict() for x in a] == [y.to_dict() for y in b]
-
-
-def test_tampered_model_file_is_refused(tmp_path):
-    folder = resolve_model_dir(MODELS)
-    copy = shutil.copytree(folder, tmp_path / "m")
-    with open(copy / MODEL_FILE, "ab") as fh:
-        fh.write(b"\0")
-    with pytest.raises(ModelError, match="does not match its model card"):
-        TriageModel.load(copy)
-
-
-def test_card_naming_another_hash_is_refused(tmp_path):
-    copy = shutil.copytree(resolve_model_dir(MODELS), tmp_path / "m")
-    card = json.loads((copy / CARD_FILE).read_text("utf-8"))
-    card["artifact"]["sha256"] = "0" * 64
-    (copy / CARD_FILE).write_text(json.dumps(card), "utf-8")
-    with pytest.raises(ModelError, match="expected SHA-256 0000000000000000"):
-        TriageModel.load(copy)
+    assert again.card_["engine"] == "packed" and again.card_["parity"]["max_difference"] <= 1e-6
 
 
 def test_missing_model_folder(tmp_path):
     with pytest.raises(ModelError, match="model folder not found"):
-        TriageModel.load(tmp_path / "none")
+        load(tmp_path / "none")
     with pytest.raises(ModelError, match="is not a model"):
-        TriageModel.load(tmp_path)
+        load(tmp_path)
 
 
 def test_training_is_reproducible(small_data, tmp_path):
@@ -154,3 +149,71 @@ def test_unfitted_model_says_so(taxonomy):
 def test_probabilities_are_a_distribution(shipped):
     cat = shipped.category_pipeline_.predict_proba(["热压机坏了", "贷款到期"])
     assert np.allclose(cat.sum(axis=1), 1.0)
+
+
+# ---------------------------------------------------------------------------- the estimator protocol
+def test_get_params_set_params_and_clone_follow_scikit_learn(shipped, taxonomy):
+    from sklearn.base import clone, is_classifier
+
+    params = shipped.get_params()
+    assert list(params) == ["taxonomy", "segmenter", "feature_sets", "classifiers", "cv", "review_threshold",
+                            "review_target_accuracy", "random_state", "n_alternatives", "n_terms", "n_jobs", "min_df"]
+    fresh = clone(shipped)
+    assert type(fresh) is TriageModel and fresh is not shipped
+    assert fresh.get_params() == params  # equal values (taxonomy and segmenter copied)
+    assert fresh.taxonomy is not shipped.taxonomy
+    assert not hasattr(fresh, "categories_") and not hasattr(fresh, "review_threshold_")
+    with pytest.raises(InputError, match="not trained yet"):
+        fresh.predict("x")
+    assert fresh.set_params(cv=3, n_terms=2) is fresh and (fresh.cv, fresh.n_terms) == (3, 2)
+    assert shipped.cv == params["cv"]  # the clone's parameters are its own
+    with pytest.raises(ValueError, match="Invalid parameter 'depth' for estimator TriageModel"):
+        fresh.set_params(depth=3)
+    assert is_classifier(shipped)
+    assert repr(TriageModel(taxonomy, cv=3)) == "TriageModel(cv=3)"
+
+
+def test_classes_and_predict_proba(shipped):
+    texts = ["园区门口路灯坏了三天了", "续贷下周到期，银行让先还再贷", "外地有人冒用我们的商标"]
+    proba = shipped.predict_proba(texts)
+    assert list(shipped.classes_) == shipped.categories_ == shipped.card_["labels"]["classes"]["category"]
+    assert proba.shape == (3, len(shipped.classes_)) and np.allclose(proba.sum(axis=1), 1.0)
+    real = [i for i, c in enumerate(shipped.classes_) if c != "_offtopic"]
+    best = [shipped.classes_[real[i]] for i in proba[:, real].argmax(axis=1)]
+    assert best == [p.category for p in shipped.predict(texts)] == ["infrastructure", "financing", "branding"]
+
+
+def test_a_model_is_rebuilt_from_its_card(small_model, small_data):
+    from tests.conftest import FAST
+    from triage.data import read_labelled, read_lines
+    from triage.store.folder import rebuild
+
+    model, folder = small_model
+    card = read_card(folder)
+    assert set(card["params"]) == set(TriageModel._get_param_names())
+    assert card["params"]["feature_sets"] == list(FAST["feature_sets"]) and card["params"]["cv"] == FAST["cv"]
+    again = rebuild(folder)
+    assert again.get_params() == model.get_params()
+    assert not hasattr(again, "categories_")
+    corpus = read_labelled(small_data / "corpus.csv", model.taxonomy)
+    again.fit(corpus["text"].tolist(), corpus["category"], corpus["tier"],
+              offtopic=read_lines(small_data / "offtopic.txt"))
+    assert again.report_ == model.report_ and again.review_threshold_ == model.review_threshold_
+    texts = ["银行不认我们的原木库存做抵押", "展会的展位被取消了", "园区门口路灯坏了"]
+    assert [p.to_dict() for p in again.predict(texts)] == [p.to_dict() for p in model.predict(texts)]
+
+
+def test_to_parts_and_from_parts_give_the_same_model(small_model):
+    model, _ = small_model
+    parts = model.to_parts()
+    assert set(parts) == {"params", "segmenter", "categories", "tiers", "review_threshold", "report", "packed",
+                          "pipelines"}
+    twin = TriageModel.from_parts(parts["params"], **{k: v for k, v in parts.items() if k != "params"})
+    texts = ["银行不认我们的原木库存做抵押", "热压机坏了"]
+    assert [p.to_dict() for p in twin.predict(texts)] == [p.to_dict() for p in model.predict(texts)]
+    with pytest.raises(ModelError, match="found neither"):
+        TriageModel.from_parts(parts["params"], segmenter=parts["segmenter"], categories=parts["categories"],
+                               tiers=parts["tiers"], review_threshold=0.5)
+    with pytest.raises(ModelError, match="classes differ from the model's labels"):
+        TriageModel.from_parts(parts["params"], segmenter=parts["segmenter"], categories=parts["categories"][::-1],
+                               tiers=parts["tiers"], review_threshold=0.5, packed=parts["packed"])

@@ -1,6 +1,5 @@
 """Packed models (``triage.model.fast.packed``) predict exactly what their scikit-learn pipelines
 predict, share the features of the category and the tier, and load without scikit-learn."""
-import copy
 import dataclasses
 import pickle
 import subprocess
@@ -39,13 +38,13 @@ def trained(small_data):
     return model.fit(df["text"].tolist(), df["category"], df["tier"], offtopic=read_lines(small_data / "offtopic.txt"))
 
 
-def sklearn_twin(model):
-    """The same model with its plain scikit-learn pipelines: predicts through scikit-learn."""
-    twin = copy.copy(model)
-    twin.__dict__ = {k: v for k, v in model.__dict__.items() if k not in ("_packs", "_pipes", "_seg")}
-    twin.category_pipeline_ = model.category_pipeline_
-    twin.tier_pipeline_ = model.tier_pipeline_
-    return twin
+def sklearn_twin(model, category=None, categories=None):
+    """The same model with its plain scikit-learn pipelines (no packed scorer): predicts through scikit-learn."""
+    return TriageModel.from_parts(model.get_params(deep=False), segmenter=model.segmenter_,
+                                  categories=categories or model.categories_, tiers=model.tiers_,
+                                  review_threshold=model.review_threshold_, report=model.report_, packed=None,
+                                  pipelines={"category": category or model.category_pipeline_,
+                                             "tier": model.tier_pipeline_})
 
 
 @pytest.mark.parametrize("which", ["trained", "shipped"])
@@ -83,7 +82,7 @@ def test_both_engines_give_the_same_predictions(trained):
 
 
 def test_a_trained_model_shares_its_features_and_predicts_without_sklearn_objects(trained):
-    cat, tier = trained._packs["category"], trained._packs["tier"]
+    cat, tier = trained.packed_
     assert isinstance(cat, PackedPipeline) and cat.fast and tier.fast
     assert cat.features is tier.features
     assert trained.category_pipeline_.named_steps["features"] is trained.tier_pipeline_.named_steps["features"]
@@ -100,33 +99,30 @@ def test_a_saved_model_loads_and_predicts_without_importing_sklearn(small_model)
     assert imported == ["False", "False", "False"]
 
 
-def test_the_pipelines_are_unpacked_on_demand(small_model):
-    from sklearn.pipeline import Pipeline
+def test_the_pipelines_are_read_on_demand(small_model):
+    code = ("import sys, triage; m = triage.load(sys.argv[1]); m.predict('热压机坏了'); a = 'sklearn' in sys.modules; "
+            "p = m.category_pipeline_; print(a, type(p).__name__, list(p.classes_) == m.categories_)")
+    done = subprocess.run([sys.executable, "-c", code, str(small_model[1])], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "Pipeline", "True"]
 
+
+def test_pickled_model_keeps_its_predictions(trained, small_model):
+    texts = ["园区门口路灯坏了", "续贷下周到期，过桥资金利息太高", ""]
     from triage.store.folder import load
 
-    model = load(small_model[1])
-    assert model.__dict__["_pipes"] == {"category": None, "tier": None}
-    assert isinstance(model.category_pipeline_, Pipeline)
-    assert model.category_pipeline_.classes_.tolist() == model.categories_
-
-
-def test_pickled_model_keeps_its_predictions_and_not_its_unpacked_pipelines(trained):
-    blob = pickle.dumps(trained)
-    again = pickle.loads(blob)
-    texts = ["园区门口路灯坏了", "续贷下周到期，过桥资金利息太高", ""]
-    assert [p.to_dict() for p in again.predict(texts)] == [p.to_dict() for p in trained.predict(texts)]
-    assert again.__dict__["_pipes"] == {"category": None, "tier": None}
+    for model in (trained, load(small_model[1])):
+        again = pickle.loads(pickle.dumps(model))
+        assert [p.to_dict() for p in again.predict(texts)] == [p.to_dict() for p in model.predict(texts)]
 
 
 def test_a_model_given_plain_pipelines_is_packed_when_saved(trained, tmp_path):
-    from triage.store.folder import load
+    from triage.store.folder import load, save
 
     twin = sklearn_twin(trained)
-    assert twin._packs == {"category": None, "tier": None}
-    folder = twin.save(tmp_path, {"sha256": "0" * 64}, version="v")
+    assert twin.packed_ is None
+    folder = save(twin, tmp_path, {"sha256": "0" * 64}, version="v")
     again = load(folder)
-    assert again._packs["category"].fast and again._packs["tier"].fast
+    assert again.packed_[0].fast and again.packed_[1].fast
     texts = ["热压机压出来的板子老鼓泡", "外地有人冒用我们的商标"]
     assert [p.to_dict() for p in again.predict(texts)] == [p.to_dict() for p in trained.predict(texts)]
 
@@ -139,9 +135,7 @@ def test_an_unsupported_classifier_is_not_packed_and_predicts_through_sklearn(tr
     X = cat[:-1].transform(["胶合板 税", "贷款 银行", "路灯 坏"])
     nb = SGDClassifier(loss="log_loss", random_state=0).fit(X, ["tax", "financing", "infrastructure"])
     assert pack_linear(nb, X.shape[1]) is None
-    twin = sklearn_twin(trained)
-    twin.category_pipeline_ = Pipeline(cat.steps[:-1] + [("classifier", nb)])
-    twin.categories_ = list(nb.classes_)
+    twin = sklearn_twin(trained, Pipeline(cat.steps[:-1] + [("classifier", nb)]), list(nb.classes_))
     assert twin.predict("留抵退税三个月没到账").category in ("tax", "financing", "infrastructure")
 
 
@@ -158,45 +152,45 @@ def test_a_single_tier_taxonomy_gives_that_tier_with_certainty(small_data):
     assert model.report_["tier"]["comparison"] == []
     p = model.predict("园区门口的路灯坏了三天")
     assert p.tier == one.tiers[0].code and p.tier_probability == 1.0
-    assert model._packs["tier"].fast
+    assert model.packed_[1].fast
 
 
 def test_long_batches_are_counted_in_slices_with_the_same_result(trained, monkeypatch):
-    from triage.model.fast import packed
+    from triage.model.fast import tables
 
     texts = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)["text"].tolist()[:300] + [""] * 3
-    joined = trained._segmenter().join(texts)
-    features = trained._packs["category"].features
+    joined = trained.segment(texts)
+    features = trained.packed_[0].features
     whole = features.transform(joined)
-    monkeypatch.setattr(packed, "MAX_CHARS", 500)
+    monkeypatch.setattr(tables, "MAX_CHARS", 500)
     sliced = features.transform(joined)
     for name in ("indptr", "indices", "data"):
         assert np.array_equal(getattr(sliced, name), getattr(whole, name))
 
 
 def test_predictions_do_not_depend_on_how_a_batch_is_sliced(trained, monkeypatch):
-    from triage.model.fast import packed
+    from triage.model.fast import tables
 
     texts = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)["text"].tolist()
     whole = [p.to_dict() for p in trained.predict(texts)]
-    monkeypatch.setattr(packed, "MAX_CHARS", 300)
+    monkeypatch.setattr(tables, "MAX_CHARS", 300)
     assert [p.to_dict() for p in trained.predict(texts)] == whole
 
 
 def test_few_short_texts_are_counted_one_ngram_at_a_time_with_the_same_result(shipped, texts, monkeypatch):
-    from triage.model.fast import packed
+    from triage.model.fast import tables
 
-    joined = shipped._segmenter().join(texts)
+    joined = shipped.segment(texts)
     rng = np.random.default_rng(0)
     batches = [[j] for j in joined] + [list(rng.choice(joined, k)) for k in (2, 5) for _ in range(30)]
-    features = shipped._packs["category"].features
+    features = shipped.packed_[0].features
     assert [b.kind for b in features.blocks] == ["word", "char"]
     for docs in batches:
         for block in features.blocks:
             small = block._count_small(docs)
-            monkeypatch.setattr(packed, "SMALL_CHARS", -1)  # the array path, whatever the size
+            monkeypatch.setattr(tables, "SMALL_CHARS", -1)  # the array path, whatever the size
             arrays = block.count(docs)
             monkeypatch.undo()
             assert sorted(zip(*map(np.ndarray.tolist, small))) == sorted(zip(*map(np.ndarray.tolist, arrays)))
     one = joined[:1]
-    assert sum(map(len, one)) <= packed.SMALL_CHARS  # a single opinion takes the small path in predict
+    assert sum(map(len, one)) <= tables.SMALL_CHARS  # a single opinion takes the small path in predict

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from triage.model.fast.packed import _SEP, WORD_PATTERN, PackedFeatures, PackedLinear, PackedPipeline, _Blob, _Block
+from triage.model.fast.packed import PackedFeatures, PackedLinear, PackedPipeline
+from triage.model.fast.tables import _SEP, WORD_PATTERN, _Block
 
 
 def _pack_vectorizer(v) -> _Block | None:
@@ -103,30 +104,8 @@ def pack_pair(category, tier) -> tuple[PackedPipeline, PackedPipeline]:
         cat_f, tier_f = pack_features(cf), pack_features(tf)
     cat_l = pack_linear(category.named_steps["classifier"], cat_f.n_features, cat_cols) if cat_f else None
     tier_l = pack_linear(tier.named_steps["classifier"], tier_f.n_features, tier_cols) if tier_f else None
-    vocabs, refs = {}, {}
-    for features, packed in ((cf, cat_f), (tf, tier_f)) if wide is None else ((wide, cat_f),):
-        for v, block in zip(_vectorizers(features), packed.blocks if packed else ()):
-            vocabs[id(v.vocabulary_)] = block
-            if block.idf is v.idf_:
-                refs[id(block.idf)] = (block, "idf")
-    for pipe, linear in ((category, cat_l), (tier, tier_l)):
-        coef = _linear_coef(pipe.named_steps["classifier"])
-        if linear is not None and isinstance(coef, np.ndarray) and coef.dtype == linear.coef.dtype \
-                and np.array_equal(coef, linear.coef):  # (the packed copy is C-contiguous, the fitted one a view)
-            refs[id(coef)] = (linear, "coef")
-    blob = _Blob({"category": category, "tier": tier}, vocabs, refs)
-    return (PackedPipeline(category.classes_, blob, "category", seg, cat_f, cat_l),
-            PackedPipeline(tier.classes_, blob, "tier", tier.named_steps["segment"].segmenter, tier_f, tier_l))
-
-
-def _vectorizers(features) -> list:
-    return [t for _, t in features.transformer_list] if type(features).__name__ == "FeatureUnion" else [features]
-
-
-def _linear_coef(clf):
-    if type(clf).__name__ == "CalibratedClassifierCV" and len(clf.calibrated_classifiers_) == 1:
-        clf = clf.calibrated_classifiers_[0].estimator
-    return getattr(clf, "coef_", None)
+    return (PackedPipeline(category.classes_, seg, cat_f, cat_l),
+            PackedPipeline(tier.classes_, tier.named_steps["segment"].segmenter, tier_f, tier_l))
 
 
 def _part_of(part, union):

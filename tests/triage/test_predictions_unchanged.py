@@ -1,0 +1,49 @@
+"""The shipped model, saved in format 2 (packed scorer as arrays and JSON), predicts exactly what
+the pickled model predicted before the package move (tests/fixtures/predictions_before_move.jsonl,
+recorded with ``predict_columns(texts, dates, deputies, alternatives=True, terms_as_text=True)``,
+dates from the sample's ``visit_date`` column). Every field is compared except ``deadline``,
+which now counts working days."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from tests.conftest import DATA, FIXTURES, MODELS
+
+FIXTURE = FIXTURES / "predictions_before_move.jsonl"
+SKIPPED = ("set", "id", "deadline")
+
+
+def _expected(which: str) -> list[dict]:
+    rows = [json.loads(line) for line in FIXTURE.read_text("utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["set"] == which]
+
+
+def _inputs(which: str):
+    if which == "sample":
+        df = pd.read_csv(DATA / "samples" / "2025-06.csv", dtype=str, keep_default_na=False)
+        dates = [dt.date.fromisoformat(d) if d else None for d in df["visit_date"]]
+        return df["record_id"].tolist(), df["text"].tolist(), dates, df["deputy"].tolist()
+    df = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)
+    return df["id"].tolist(), df["text"].tolist(), [None] * len(df), [None] * len(df)
+
+
+@pytest.mark.parametrize("which, n", [("sample", 120), ("corpus", 1350)])
+def test_shipped_model_predicts_as_before_the_move(which, n):
+    import triage
+
+    model = triage.load(MODELS)
+    assert model.card_["format"] == 2 and model.packed_ is not None  # the packed scorer, read from arrays
+    expected = _expected(which)
+    ids, texts, dates, deputies = _inputs(which)
+    assert len(expected) == len(ids) == n
+    assert [r["id"] for r in expected] == ids
+    cols = model.predict_columns(texts, dates, deputies, alternatives=True, terms_as_text=True)
+    fields = [k for k in expected[0] if k not in SKIPPED]
+    got = [{k: cols[k][i] for k in fields} for i in range(len(texts))]
+    want = [{k: r[k] for k in fields} for r in expected]
+    different = [(ids[i], k) for i, (g, w) in enumerate(zip(got, want)) for k in fields if g[k] != w[k]]
+    assert different == []
