@@ -1,6 +1,5 @@
 import pickle
 
-import pandas as pd
 
 import pytest
 
@@ -96,37 +95,3 @@ def test_a_full_name_never_becomes_an_explanation_term(taxonomy):
     assert terms and "建" not in terms and "华" not in terms
 
 
-def _fixture_rows():
-    import json
-
-    from tests.conftest import FIXTURES, SAMPLE
-
-    sample = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
-    corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)
-    expected = [json.loads(line) for line in (FIXTURES / "predictions_before_move.jsonl").read_text("utf-8").splitlines()]
-    texts = sample["text"].tolist() + corpus["text"].tolist()
-    assert [e["id"] for e in expected] == sample["record_id"].tolist() + corpus["id"].tolist()
-    return texts, sample["visit_date"].tolist() + [None] * len(corpus), \
-        sample["deputy"].tolist() + [None] * len(corpus), expected
-
-
-def test_name_masking_changes_only_rows_holding_a_name(shipped):
-    """Against the predictions recorded before the move (same call as the fixture was made
-    with), only rows in which a name is masked may differ; every other row is exact. Measured
-    when names were first masked in the segmenter: 2 of 1,470 rows hold a "name" (tax-170
-    五金店老板, tec-265 配方不同师傅: both false positives of the heuristic), and in those only
-    the probabilities moved (by at most 0.0009); no category, tier, review flag or explanation
-    changed."""
-    from triage.text import mask, normalise
-
-    texts, dates, deputies, expected = _fixture_rows()
-    cols = shipped.predict_columns(texts, dates, deputies, alternatives=True, terms_as_text=True)
-    named = {e["id"] for t, e in zip(texts, expected) if mask(normalise(t)) != mask(normalise(t), names=False)}
-    assert named == {"tax-170", "tec-265"}
-    fields = ("category", "category_probability", "tier", "tier_probability", "alternatives", "needs_review",
-              "review_reason", "explanation")
-    changed = {e["id"] for i, e in enumerate(expected) if any(cols[f][i] != e[f] for f in fields)}
-    assert changed <= named
-    decision = {e["id"] for i, e in enumerate(expected)
-                if any(cols[f][i] != e[f] for f in ("category", "tier", "needs_review", "review_reason"))}
-    assert decision <= named

@@ -101,11 +101,11 @@ def refit(model: TriageModel, data: LabelledData, cat_texts: list[str], cat_y: l
     pipes = [Pipeline([("segment", segment), ("features", f),
                        ("classifier", as_float64(clone(p.named_steps["classifier"]).fit(f.transform(X), y)))])
              for p, f, X, y in ((cat, cat_f, cat_texts, cat_y), (tier, tier_f, tier_texts, tier_y))]
-    shell = TriageModel(data.taxonomy, n_alternatives=model.n_alternatives, n_terms=model.n_terms)
-    shell.category_pipeline_, shell.tier_pipeline_ = pack_pair(*pipes)
-    shell.categories_, shell.tiers_ = list(pipes[0].classes_), list(pipes[1].classes_)
-    shell.review_threshold_ = model.review_threshold_
-    return shell
+    params = dict(model.get_params(deep=False), taxonomy=data.taxonomy)
+    return TriageModel.from_parts(params, segmenter=segment.segmenter or model.segmenter_,
+                                  categories=list(pipes[0].classes_), tiers=list(pipes[1].classes_),
+                                  review_threshold=model.review_threshold_, packed=pack_pair(*pipes),
+                                  pipelines={"category": pipes[0], "tier": pipes[1]})
 
 
 def _vectorisers(features) -> list:
