@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import textwrap
 
-from triage.cli.main import EXIT_OK, load_model, model_arg
+from triage.cli.common import EXIT_OK, load_model, model_arg
 
 
 def add_commands(sub, fmt) -> None:

@@ -14,7 +14,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from triage.cli.main import EXIT_OK, model_arg
+from triage.cli.common import EXIT_OK, model_arg
 
 
 class _Stopped(Exception):
