@@ -16,7 +16,7 @@ from typing import Iterator
 import pandas as pd
 
 from triage.errors import InputError
-from triage.files.columns import check_header, looks_like_data, machine_name
+from triage.files.columns import check_header, machine_name
 from triage.files.encoding import BY_LINE, ByLineText, detect_encoding, open_text
 from triage.files.formats import file_format, is_stdio, shown
 
@@ -98,8 +98,7 @@ def _csv_head(path, name, enc, sep):
     names = [c.strip() for c in header]
     if names[0].startswith("\ufeff"):
         names[0] = names[0][1:]
-    if not looks_like_data(names):
-        names = [machine_name(c) for c in names]
+    names = [machine_name(c) for c in names]
     return names, sep, first
 
 

@@ -7,7 +7,7 @@ import zipfile
 import pandas as pd
 
 from triage.errors import InputError
-from triage.files.columns import check_header, looks_like_data, machine_name
+from triage.files.columns import check_header, machine_name
 from triage.files.formats import shown
 
 
@@ -78,9 +78,8 @@ def xlsx_chunks(path, name: str, chunksize: int, sheet: str | None = None):
         names = [cell_text(c).strip() for c in header]
         while names and not names[-1]:
             names.pop()
+        names = [machine_name(c) for c in names]
         check_header(names, name)
-        if not looks_like_data(names):
-            names = [machine_name(c) for c in names]
         width = len(names)
         buf = []
         try:
