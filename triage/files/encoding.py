@@ -72,10 +72,10 @@ def _utf16_without_bom(head: bytes) -> str | None:
     n = len(head) - len(head) % 2
     if n < 4 or b"\x00" not in head:
         return None
-    even, odd = head[0:n:2].count(0), head[1:n:2].count(0)
-    if odd >= n // 8 and even == 0:
+    even, odd = head[0:n:2].count(0), head[1:n:2].count(0)  # a CJK character rarely has a zero byte
+    if odd >= max(2, n // 100) and even <= odd // 10:
         return "utf-16-le"
-    if even >= n // 8 and odd == 0:
+    if even >= max(2, n // 100) and odd <= even // 10:
         return "utf-16-be"
     return None
 

@@ -131,6 +131,9 @@ class TableWriter:
     def _fail(self, exc: BaseException) -> None:
         """Drop the temporary file (``atomic_open`` sees the error and writes nothing)."""
         stack, self._stack = self._stack, contextlib.ExitStack()
+        if self._sheet is not None:
+            self._sheet.discard()
+            self._sheet = None
         with contextlib.suppress(BaseException):
             stack.__exit__(type(exc), exc, exc.__traceback__)
 

@@ -102,3 +102,15 @@ class PeopleSheet:
     def save(self, fh) -> None:
         self.ws.auto_filter.ref = f"A1:{self._letters}{self.rows + 1}"
         self.wb.save(fh)
+
+    def discard(self) -> None:
+        """Drop an unfinished sheet: close its stream and remove openpyxl's temporary file."""
+        import contextlib
+        import os
+
+        with contextlib.suppress(Exception):
+            self.ws.close()
+        out = getattr(getattr(self.ws, "_writer", None), "out", None)
+        if isinstance(out, str):
+            with contextlib.suppress(OSError):
+                os.remove(out)
