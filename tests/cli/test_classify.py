@@ -128,3 +128,69 @@ def test_python_dash_m_entry_point():
                           capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr.strip() == "Error: input file not found: nope.csv"
+
+
+def test_standard_input_and_output_with_format(tmp_path):
+    import json
+
+    done = subprocess.run([sys.executable, "-m", "triage", "classify", "-", "-o", "-", "--format", "jsonl", "--quiet"],
+                          stdin=open(SAMPLE, "rb"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    recs = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(recs) == 120 and recs[0]["record_id"] == "2025060001" and recs[0]["category"] == "tax"
+    done = subprocess.run([sys.executable, "-m", "triage", "classify", "-", "-o", "-", "--format", "xlsx"],
+                          stdin=open(SAMPLE, "rb"), capture_output=True)
+    assert done.returncode == 0 and done.stdout[:2] == b"PK"  # a workbook, into a pipe
+    assert done.stderr.decode().startswith("120 opinions → standard output in ")
+    (tmp_path / "o.xlsx").write_bytes(done.stdout)
+    from triage.files.io import read_chunks
+
+    assert len(pd.concat(list(read_chunks(tmp_path / "o.xlsx")))) == 120
+
+
+def test_a_workbook_is_never_written_to_a_terminal(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert run("classify", SAMPLE, "-o", "-", "--format", "xlsx") == 1
+    assert "refusing to write a workbook to a terminal" in capsys.readouterr().err
+
+
+def test_sheet_flag_picks_the_sheet_and_lists_them_when_needed(tmp_path, capsys):
+    import openpyxl
+
+    book = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "六月"
+    wb.active.append(["意见"])
+    wb.active.append(["路灯坏了"])
+    july = wb.create_sheet("七月")
+    july.append(["意见"])
+    july.append(["续贷到期"])
+    july.append(["电费太贵"])
+    wb.save(book)
+    assert run("classify", book, "-o", tmp_path / "o.csv") == 1
+    assert "the workbook has 2 sheets with data ['六月', '七月']; expected --sheet" in capsys.readouterr().err
+    assert run("classify", book, "--sheet", "七月", "-o", tmp_path / "o.csv", "--quiet") == 0
+    assert pd.read_csv(tmp_path / "o.csv", encoding="utf-8-sig")["意见"].tolist() == ["续贷到期", "电费太贵"]
+
+
+def test_jobs_auto_is_one_process_for_small_inputs_and_more_for_big_ones(tmp_path):
+    import os
+
+    from triage.batch import auto_jobs
+
+    small = tmp_path / "small.csv"
+    pd.DataFrame({"text": ["续贷到期"] * 30_000}).to_csv(small, index=False)  # 30,000 rows of 4 characters
+    assert auto_jobs(small, None, 100, 5000) == 1  # one chunk holds all of it
+    assert auto_jobs(small, None, 5000, 5000) == 1  # well under the size that pays for a pool
+    big = tmp_path / "big.csv"
+    pd.DataFrame({"text": ["从林农手里收的原木开不了票，没法给我们开增值税发票，原料这块进项抵扣不了"] * 60_000}).to_csv(big, index=False)
+    assert auto_jobs(big, None, 5000, 5000) == max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+def test_evaluate_accepts_quiet_and_prints_no_dict(tmp_path, capsys):
+    src = tmp_path / "labelled.csv"
+    pd.DataFrame({"id": ["a", "b"], "text": ["留抵退税三个月没到账", "园区门口的路灯坏了"],
+                  "category": ["tax", "infrastructure"], "tier": ["transfer", "on_site"]}).to_csv(src, index=False)
+    assert run("evaluate", src, "--quiet") == 0
+    out = capsys.readouterr().out
+    assert "review: threshold " in out and "{" not in out

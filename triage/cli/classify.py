@@ -49,8 +49,9 @@ def add_commands(sub, fmt) -> None:
                    help="output file: .csv, .tsv, .txt (tab-separated), .xlsx or .jsonl decides the format; "
                         "- for standard output")
     c.add_argument("--format", choices=FORMAT_NAMES,
-                   help="format of standard input/output (-), instead of an extension (default csv)")
-    c.add_argument("--input-format", choices=FORMAT_NAMES, help="format of the input, when it differs from --format")
+                   help="format of the output when it is standard output (-o -; default csv)")
+    c.add_argument("--input-format", choices=FORMAT_NAMES,
+                   help="format of standard input (default: a workbook, JSON lines or CSV/TSV as its first bytes show)")
     c.add_argument("--sheet", help="the sheet of a workbook to read, by name or number (needed when several "
                                    "sheets hold data)")
     c.add_argument("--text-column", help="name of the text column (default: text, 内容, 意见, 意见内容, 留言详情)")
@@ -75,7 +76,7 @@ def cmd_classify(a) -> int:
     from triage.batch import classify_file
     from triage.files.formats import file_format, output_format, shown
 
-    in_fmt = a.input_format or _fmt(a.input, a.format)
+    in_fmt = _fmt(a.input, a.input_format)
     out_fmt = _fmt(a.output, a.format)
     file_format(a.input, in_fmt), output_format(a.output, out_fmt)  # a wrong extension, before loading the model
     if a.input != "-" and not Path(a.input).is_file():

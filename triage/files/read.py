@@ -28,10 +28,10 @@ def read_chunks(path, chunksize: int = 5000, sheet: str | None = None, fmt: str 
 
     path: a file, or ``-`` for standard input. sheet: for a workbook, the sheet to read
     (required when it has several). fmt: ``csv``, ``tsv``, ``xlsx`` or ``jsonl`` instead of the
-    extension (``-`` without it is CSV)."""
-    fmt = file_format(path, fmt)
+    extension (``-`` without it: a workbook, JSON lines or CSV/TSV as its first bytes show)."""
     if is_stdio(path):
-        return _from_stdin(chunksize, sheet, fmt)
+        return _from_stdin(chunksize, sheet, fmt and file_format(path, fmt))
+    fmt = file_format(path, fmt)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"input file not found: {shown(path)}")
@@ -51,14 +51,23 @@ def _chunks(path: Path, name: str, chunksize, sheet, fmt):
 def _from_stdin(chunksize, sheet, fmt):
     """Standard input is copied to a temporary file first: the encoding and the workbook
     format need to see the whole of it."""
-    fd, tmp = tempfile.mkstemp(prefix="triage-stdin-", suffix="." + fmt)
+    fd, tmp = tempfile.mkstemp(prefix="triage-stdin-")
     try:
         with os.fdopen(fd, "wb") as fh:
             shutil.copyfileobj(sys.stdin.buffer, fh, 1 << 20)
-        yield from _chunks(Path(tmp), "standard input", chunksize, sheet, fmt)
+        yield from _chunks(Path(tmp), "standard input", chunksize, sheet, fmt or _sniff(tmp))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _sniff(path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "jsonl" if text.startswith(b"{") else "csv"
 
 
 def _csv_chunks(path: Path, name: str, chunksize: int, sep: str | None):
