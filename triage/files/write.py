@@ -11,6 +11,7 @@ output until the last chunk is written and the file closed; on any error nothing
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import io
@@ -70,8 +71,10 @@ class TableWriter:
                 raise InputError(f"rows further down the input have columns {new} that the first rows did not "
                                  f"have; expected the same columns in every row")
             df = df.reindex(columns=self.columns)
-        if self.fmt in ("csv", "tsv"):
-            escape_formulas(df).to_csv(self._fh, header=False, index=False, sep=self._sep, lineterminator=LINE_END)
+        if self.fmt in ("csv", "tsv"):  # formatted in memory, then encoded once per chunk
+            buf = io.StringIO()
+            escape_formulas(df).to_csv(buf, header=False, index=False, sep=self._sep, lineterminator=LINE_END)
+            self._fh.write(buf.getvalue())
         elif self.fmt == "jsonl":
             self._fh.write("".join(json.dumps(rec, ensure_ascii=False, default=str) + "\n"
                                    for rec in df.to_dict(orient="records")))
@@ -92,8 +95,9 @@ class TableWriter:
         if self.stdout:
             self._fh = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=False)
         else:
-            bom = "utf-8-sig" if self.fmt in ("csv", "tsv") else "utf-8"
-            self._fh = io.TextIOWrapper(self._raw, encoding=bom, newline="")
+            if self.fmt in ("csv", "tsv"):
+                self._raw.write(codecs.BOM_UTF8)  # so Excel shows Chinese
+            self._fh = io.TextIOWrapper(self._raw, encoding="utf-8", newline="")
         if self.fmt in ("csv", "tsv"):
             csv.writer(self._fh, delimiter=self._sep, lineterminator=LINE_END).writerow(
                 [escape_formula(c) for c in self.columns])
