@@ -109,15 +109,16 @@ def _by_line(path, name) -> str:
             try:
                 line.decode("gb18030")
             except UnicodeDecodeError:
-                if pairs >= 8 and inside < 0.9 * pairs:
+                if pairs >= 4 and inside < 0.9 * pairs:
                     break  # looks like Big5: decided below
                 decode_line(line, name, lineno)  # raises, naming the line
-    if pairs >= 8 and inside < 0.9 * pairs:
+    if pairs >= 4 and inside < 0.9 * pairs:
         bad = _valid(path, BIG5)
         if bad is None:
             return BIG5
-        raise InputError(f"{name}: expected text in UTF-8 or GBK/GB18030, found bytes that look like Big5 "
-                         f"(traditional Chinese) but are not valid Big5 at offset {bad}; save the file as UTF-8")
+        if pairs >= 20 and inside < 0.75 * pairs:  # far from GBK, and not Big5 either: refuse, never guess
+            raise InputError(f"{name}: expected text in UTF-8 or GBK/GB18030, found bytes that look like Big5 "
+                             f"(traditional Chinese) but are not valid Big5 at offset {bad}; save the file as UTF-8")
     return BY_LINE
 
 

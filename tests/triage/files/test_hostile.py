@@ -102,6 +102,15 @@ def test_big5_is_decoded_as_big5_not_gb18030_gibberish(tmp_path):
     assert frame(src)["text"].tolist() == ["園區門口的路燈壞了很久沒人修", "銀行續貸要求先還清再放款，資金週轉不開"]
 
 
+def test_a_short_big5_file_and_a_gbk_file_with_rare_characters(tmp_path):
+    short = tmp_path / "short.csv"
+    short.write_bytes("意見\n路燈壞了\n".encode("big5"))
+    assert frame(short)["意見"].tolist() == ["路燈壞了"]
+    rare = tmp_path / "rare.csv"  # 镕 and 堃 are GBK characters outside GB2312
+    rare.write_bytes("意见\n朱镕基路的路灯坏了\n张堃的厂子用电难\n".encode("gbk"))
+    assert frame(rare)["意见"].tolist() == ["朱镕基路的路灯坏了", "张堃的厂子用电难"]
+
+
 def test_bytes_that_look_like_big5_but_are_not_are_refused_naming_big5(tmp_path):
     src = tmp_path / "in.csv"
     good = "id,text\n1,園區門口的路燈壞了很久沒人修，銀行續貸\n".encode("big5")
