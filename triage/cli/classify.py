@@ -82,10 +82,20 @@ def cmd_classify(a) -> int:
     if a.input != "-" and not Path(a.input).is_file():
         raise InputError(f"input file not found: {shown(a.input)}")
     model = load_model(a.model)
-    with progress_bar(a.quiet) as bar:
+    bars = []  # made at the first chunk's end: the process pool is forked before the bar's thread starts
+
+    def progress(rows: int) -> None:
+        if not bars:
+            bars.append(progress_bar(a.quiet))
+        bars[0].update(rows)
+
+    try:
         s = classify_file(a.input, a.output, model, text_column=a.text_column, date_column=a.date_column,
-                          deputy_column=a.deputy_column, chunksize=a.chunk_size, jobs=a.jobs, progress=bar.update,
+                          deputy_column=a.deputy_column, chunksize=a.chunk_size, jobs=a.jobs, progress=progress,
                           sheet=a.sheet, in_format=in_fmt, out_format=out_fmt)
+    finally:
+        for bar in bars:
+            bar.close()
     say(summary_line(s, "standard output" if a.output == "-" else shown(a.output)), a.quiet)
     if s.bad_date_rows:
         rows = ", ".join(map(str, s.bad_date_rows[:10])) + (" ..." if len(s.bad_date_rows) > 10 else "")
