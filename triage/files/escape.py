@@ -14,7 +14,7 @@ import pandas as pd
 FORMULA_SIGNS = "=+-@＝＋－＠"
 _FORMULA_START = tuple("=+-@\t\r")  # kept for the readers that undo the escape: use unescape_formula
 _CELL = re.compile(r"[\t\r]|[\s\u3000]*[" + re.escape(FORMULA_SIGNS) + "]")
-_LINE = re.compile(r"^(?:[\t\r]|[ \t\u3000]*[" + re.escape(FORMULA_SIGNS) + "])", re.M)
+_SIGNS = frozenset(FORMULA_SIGNS + "\t\r")
 
 
 def is_formula(value) -> bool:
@@ -39,19 +39,17 @@ def unescape_formula(text: str) -> str:
 
 def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """``escape_formula`` on every cell of a table (a copy where any cell changes). Only text
-    columns are looked at, and only their cells matching a formula start go through
-    ``escape_formula``: a million-row export spends its time writing, not here."""
+    columns are looked at, and only those with a cell starting with a sign or a space are
+    checked cell by cell: a million-row export spends its time writing, not here."""
     fixed = {}
     for i in range(df.shape[1]):
         col = df.iloc[:, i]
         if col.dtype.kind in "biufcmM":  # numbers, booleans, dates: never a formula
             continue
         values = col.tolist()
-        try:  # one scan of the whole column finds most columns clean at once
-            if not _LINE.search("\n".join(values)):
-                continue
-        except TypeError:  # a cell that is not text (empty cells are NaN)
-            pass
+        firsts = {v[:1] for v in values if isinstance(v, str)}  # a column is clean when no cell starts
+        if not any(f in _SIGNS or f.isspace() for f in firsts):  # with a sign or a space: most are
+            continue
         hits = [j for j, v in enumerate(values) if is_formula(v)]
         if hits:
             for j in hits:
