@@ -148,10 +148,13 @@ def test_standard_input_and_output_with_format(tmp_path):
     assert len(pd.concat(list(read_chunks(tmp_path / "o.xlsx")))) == 120
 
 
-def test_a_workbook_is_never_written_to_a_terminal(tmp_path, monkeypatch, capsys):
+def test_a_workbook_is_never_written_to_a_terminal_nor_read_from_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert run("classify", SAMPLE, "-o", "-", "--format", "xlsx") == 1
     assert "refusing to write a workbook to a terminal" in capsys.readouterr().err
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert run("classify", "-", "-o", tmp_path / "o.csv") == 1
+    assert "expected a table on standard input (a pipe or a redirected file), found a terminal" in capsys.readouterr().err
 
 
 def test_sheet_flag_picks_the_sheet_and_lists_them_when_needed(tmp_path, capsys):

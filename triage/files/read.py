@@ -30,6 +30,8 @@ def read_chunks(path, chunksize: int = 5000, sheet: str | None = None, fmt: str 
     (required when it has several). fmt: ``csv``, ``tsv``, ``xlsx`` or ``jsonl`` instead of the
     extension (``-`` without it: a workbook, JSON lines or CSV/TSV as its first bytes show)."""
     if is_stdio(path):
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("expected a table on standard input (a pipe or a redirected file), found a terminal")
         return _from_stdin(chunksize, sheet, fmt and file_format(path, fmt))
     fmt = file_format(path, fmt)
     path = Path(path)
