@@ -11,7 +11,7 @@ Each triage measurement is repeated (``--repeat``, default 3; inputs above 200,0
 and the median is reported; the peer runs once (``--peer-repeat``).
 
 Every run is a separate process started from the command line (`python -m triage classify
-IN -o OUT --jobs N`), timed from start to exit: start-up, reading, classifying and writing
+IN -o OUT`, with its default flags unless ``--jobs N`` is given), timed from start to exit: start-up, reading, classifying and writing
 the output file all count. Memory is sampled every 250 ms over the process and its workers:
 the peak of the summed resident memory (RSS) and of the summed proportional memory (PSS,
 which counts pages shared between processes once).
@@ -117,10 +117,11 @@ def run_measured(cmd: list[str], env: dict | None = None) -> dict:
 
 
 # ------------------------------------------------------------------------------ pipelines
-def run_triage(data: dict, jobs: int, model: str | None) -> dict:
+def run_triage(data: dict, jobs: str, model: str | None) -> dict:
+    """``jobs`` "auto" runs the command with its defaults (no --jobs flag), as a user would."""
     out = data["path"].with_name(data["path"].stem + f"_triage_j{jobs}.csv")
-    cmd = [sys.executable, "-m", "triage", "classify", str(data["path"]), "-o", str(out), "--quiet",
-           "--jobs", str(jobs)] + (["--model", model] if model else [])
+    cmd = [sys.executable, "-m", "triage", "classify", str(data["path"]), "-o", str(out), "--quiet"]
+    cmd += ([] if jobs == "auto" else ["--jobs", str(jobs)]) + (["--model", model] if model else [])
     r = run_measured(cmd)
     out.unlink()
     return r
@@ -190,7 +191,7 @@ def machine() -> dict:
             "memory_gb": round(mem / 1024 ** 2, 1) if mem else None}
 
 
-def row(name: str, pipeline: str, jobs: int, data: dict, runs: list[dict]) -> dict:
+def row(name: str, pipeline: str, jobs, data: dict, runs: list[dict]) -> dict:
     seconds = statistics.median(r["seconds"] for r in runs)
     return {"data": name, "pipeline": pipeline, "jobs": jobs, "rows": data["rows"], "mean_chars": data["mean_chars"],
             "repeats": len(runs), "seconds": round(seconds, 2), "seconds_all": [round(r["seconds"], 2) for r in runs],
@@ -202,7 +203,7 @@ def print_table(results: list[dict], ratios: list[dict]) -> None:
     print(f"{'data':<9} {'rows':>9} {'chars':>6} {'pipeline':<33} {'jobs':>4} {'seconds':>8} {'texts/s':>9} "
           f"{'chars/s':>10} {'RSS MB':>7} {'PSS MB':>7}")
     for r in results:
-        print(f"{r['data']:<9} {r['rows']:>9} {r['mean_chars']:>6.0f} {r['pipeline']:<33} {r['jobs']:>4} "
+        print(f"{r['data']:<9} {r['rows']:>9} {r['mean_chars']:>6.0f} {r['pipeline']:<33} {str(r['jobs']):>4} "
               f"{r['seconds']:>8.2f} {r['texts_per_second']:>9.0f} {r['chars_per_second']:>10.0f} "
               f"{r['peak_rss_mb']:>7.1f} {r['peak_pss_mb']:>7.1f}")
     for q in ratios:
@@ -214,7 +215,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000], help="corpus input sizes")
     ap.add_argument("--sets", nargs="+", choices=list(SETS), default=list(SETS),
                     help="corpus inputs: all opinions (corpus), those of 50-80 characters (corpus60)")
-    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="worker counts for triage classify")
+    ap.add_argument("--jobs", nargs="+", default=["auto"],
+                    help="worker counts for triage classify; auto (the default) runs it with its default flags")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each triage measurement, the median reported (default 3; once above 200,000 rows)")
     ap.add_argument("--peer-repeat", type=int, default=1, help="runs of each peer measurement (default 1)")
@@ -228,8 +230,9 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.peer_run:
         return peer_main(*a.peer_run)
-    if a.small:
-        a.rows, a.repeat, a.peer_repeat, a.teddy_rows, a.sets = [2000], 1, 1, 2000, ["corpus"]
+    if a.small:  # both paths of the command, one process and the pool, whatever auto would pick
+        a.rows, a.repeat, a.peer_repeat, a.teddy_rows, a.sets, a.jobs = [2000], 1, 1, 2000, ["corpus"], ["1", "2"]
+    a.jobs = [j if j == "auto" else int(j) for j in a.jobs]
     results, ratios, load_at_start = [], [], os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="triage-batch-") as tmp:
         tmp = Path(tmp)

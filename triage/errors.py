@@ -1,7 +1,7 @@
 """Errors the library raises on purpose.
 
 Every one of them carries a message a station user can act on: what was expected and what
-was found. The CLI prints them as a single ``Error: ...`` line and exits with code 2; the
+was found. The CLI prints them as a single ``Error: ...`` line and exits with code 1; the
 service turns them into a 4xx JSON error. Anything else is a bug.
 """
 

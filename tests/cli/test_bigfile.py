@@ -97,3 +97,59 @@ def test_peak_memory_is_flat_at_a_million_rows(tmp_path):
     print(f"\npeak RSS of triage classify --jobs 2 (largest process): {TEN_THOUSAND} rows {peaks[TEN_THOUSAND]:.1f} MB, "
           f"{MILLION} rows {peaks[MILLION]:.1f} MB, growth {growth:+.1f} MB (bound {MILLION_BOUND_MB} MB)")
     assert growth < MILLION_BOUND_MB, peaks
+
+
+# --- worker processes end with their parent ---------------------------------------------------
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def _gone(pid: int) -> bool:
+    """Ended: no such process, or a zombie waiting for whoever adopted it to reap it."""
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; the pool's death signal is Linux's")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_killing_classify_jobs_2_leaves_no_worker_alive(tmp_path, how):
+    import os
+    import signal
+    import time
+
+    corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)["text"].to_numpy()
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    pd.DataFrame({"id": range(200_000), "text": np.resize(corpus, 200_000)}).to_csv(src, index=False)
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "classify", str(src), "-o", str(out), "--quiet",
+                             "--jobs", "2", "--chunk-size", "500"], cwd=ROOT, stderr=subprocess.PIPE)
+    workers: list = []
+    for _ in range(1200):  # up to two minutes for the model to load and the pool to start
+        workers = _children(proc.pid)
+        if len(workers) >= 2 or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None and len(workers) >= 2, "the pool never started; use a bigger input"
+    os.kill(proc.pid, getattr(signal, how))
+    proc.wait(timeout=30)
+    for _ in range(100):  # a few seconds at most
+        if all(_gone(w) for w in workers):
+            break
+        time.sleep(0.1)
+    assert [w for w in workers if not _gone(w)] == []
+    assert not out.exists()
+    if how == "SIGTERM":  # the parent itself shut the pool down and said so
+        assert proc.returncode == 130
+        assert proc.stderr.read().decode().strip().endswith("Error: interrupted; no output was written")

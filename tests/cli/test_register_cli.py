@@ -41,7 +41,7 @@ def test_a_suggestion_from_screening_to_closure(cli):
                        "--on", "2025-06-23", "--expect-version", "1")
     assert code == 0 and out.startswith("S-2025-001 建议 [assigned 已交办] version 2, due 2025-10-31")
     code, _, err = run("register", "progress", "1", "召开座谈会", "--expect-version", "1", "--on", "2025-06-24")
-    assert (code, err.strip()) == (2, "Error: S-2025-001 is at version 2, but this change was based on version 1: "
+    assert (code, err.strip()) == (1, "Error: S-2025-001 is at version 2, but this change was based on version 1: "
                                       "someone else changed it meanwhile; reload it and try again")
     assert run("register", "progress", "1", "召开座谈会", "--expect-version", "2", "--on", "2025-06-24")[0] == 0
     (tmp / "answer.txt").write_text("已明确收购发票开具流程", encoding="utf-8")
@@ -84,7 +84,7 @@ def test_create_a_motion_from_chosen_problems_of_a_json_file(cli):
     s = json.loads(run("register", "show", "M-2025-001", "--json")[1])
     assert (s["tier"], s["supervision"], s["enterprises"]) == ("key", "all", ["丁", "丙", "乙", "甲"])
     code, _, err = run("register", "create", tmp / "p.json", "--problem", "Z")
-    assert code == 2 and "problem ids ['Z'] are not among the confirmed problems of" in err
+    assert code == 1 and "problem ids ['Z'] are not among the confirmed problems of" in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -98,13 +98,13 @@ def test_errors_are_one_line(cli, args, message):
     run("register", "init")
     run("register", "create", tmp / "problems.csv", "--problem", "P2", "--on", "2025-06-20")
     code, out, err = run(*args)
-    assert code == 2 and err.startswith(message) and len(err.strip().splitlines()) == 1
+    assert code == 1 and err.startswith(message) and len(err.strip().splitlines()) == 1
 
 
 def test_a_missing_register_is_named_with_the_command_to_create_it(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("TRIAGE_REGISTER_DB", raising=False)
     db = tmp_path / "nothing.db"
-    assert main(["register", "list", "--db", str(db)]) == 2
+    assert main(["register", "list", "--db", str(db)]) == 1
     assert capsys.readouterr().err.strip() == ("Error: no register at nothing.db; create it with: triage register init "
                                                "(and the same --db)")  # the file's name, not its folder
     assert not db.exists()

@@ -27,13 +27,13 @@ def test_screen_prints_the_month_summary_and_the_files(tmp_path, capsys):
     (["--month", "2025-13"], "Error: month: expected YYYY-MM like 2025-06, found '2025-13'"),
 ])
 def test_screen_refuses_a_bad_month_in_one_line(tmp_path, capsys, args, message):
-    assert run("screen", SAMPLE, *args, "-o", tmp_path / "o") == 2
+    assert run("screen", SAMPLE, *args, "-o", tmp_path / "o") == 1
     assert capsys.readouterr().err == message + "\n"
     assert not (tmp_path / "o").exists()
 
 
 def test_a_month_without_opinions_is_refused(tmp_path, capsys):
-    assert run("screen", SAMPLE, "--month", "2025-08", "-o", tmp_path / "o") == 2
+    assert run("screen", SAMPLE, "--month", "2025-08", "-o", tmp_path / "o") == 1
     assert capsys.readouterr().err == ("Error: 2025-06.csv: expected opinions visited in 2025-08, found none; its rows "
                                        "are from 2025-05 (3), 2025-06 (114), 2025-07 (3)\n")  # no absolute path
     assert not (tmp_path / "o").exists()
@@ -42,7 +42,7 @@ def test_a_month_without_opinions_is_refused(tmp_path, capsys):
 def test_screen_needs_an_enterprise_column(tmp_path, capsys):
     src = tmp_path / "m.csv"
     pd.DataFrame({"text": ["停电"], "visit_date": ["2025-06-01"]}).to_csv(src, index=False)
-    assert run("screen", src, "--month", "2025-06", "-o", tmp_path / "o") == 2
+    assert run("screen", src, "--month", "2025-06", "-o", tmp_path / "o") == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: no enterprise column: expected one of ['enterprise', '企业', '企业名称', '单位']")
     assert not (tmp_path / "o").exists()
@@ -50,7 +50,7 @@ def test_screen_needs_an_enterprise_column(tmp_path, capsys):
 
 def test_previous_must_exist_and_hold_problems(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "o", "--previous", tmp_path / "empty") == 2
+    assert run("screen", SAMPLE, "--month", "2025-06", "-o", tmp_path / "o", "--previous", tmp_path / "empty") == 1
     assert "expected problems-YYYY-MM.json files" in capsys.readouterr().err
 
 

@@ -149,7 +149,7 @@ def test_serve_hands_flags_and_environment_to_uvicorn(serve_env, capsys):
 
 def test_serve_refuses_to_start_without_keys(serve_env, capsys):
     env, calls = serve_env
-    assert main(["serve"]) == 2
+    assert main(["serve"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: no API key configured: set TRIAGE_API_KEYS") and err.count("\n") == 1
     assert calls == []
@@ -157,7 +157,7 @@ def test_serve_refuses_to_start_without_keys(serve_env, capsys):
 
 def test_serve_insecure_dev_starts_on_loopback_only(serve_env, capsys):
     env, calls = serve_env
-    assert main(["serve", "--insecure-dev", "--host", "0.0.0.0"]) == 2
+    assert main(["serve", "--insecure-dev", "--host", "0.0.0.0"]) == 1
     assert "only listens on a loopback address" in capsys.readouterr().err
     assert main(["serve", "--insecure-dev", "--model", str(MODELS)]) == 0
     assert "warning: --insecure-dev: no API key, every route is open on 127.0.0.1" in capsys.readouterr().err
@@ -168,7 +168,7 @@ def test_serve_insecure_dev_starts_on_loopback_only(serve_env, capsys):
 def test_serve_refuses_a_folder_that_holds_no_model(serve_env, tmp_path, capsys):
     env, calls = serve_env
     env["TRIAGE_API_KEYS"] = SERVICE_KEY
-    assert main(["serve", "--model", str(tmp_path)]) == 2
+    assert main(["serve", "--model", str(tmp_path)]) == 1
     assert capsys.readouterr().err.startswith(f"Error: {tmp_path} is not a model")
     assert calls == []
 

@@ -5,11 +5,16 @@ Exit codes (as click and sqlite-utils use them):
     0  success
     1  bad input or data: a file that cannot be read, a missing column, a refused model ...
     2  usage: an unknown command or flag, a bad flag value (argparse's own code)
-  130  interrupted (Ctrl-C); nothing was half-written
-Errors are one line on standard error starting with ``Error:``."""
+  130  interrupted (Ctrl-C or SIGTERM); nothing was half-written
+Errors are one line on standard error starting with ``Error:``. The dispatcher
+(``triage.cli.main``) applies these to every command: a handler returns ``EXIT_OK`` or raises
+``TriageError``; it never prints a traceback."""
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -37,7 +42,49 @@ def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+def progress_bar(quiet: bool, total: int | None = None, unit: str = " rows", desc: str | None = None):
+    """A tqdm bar on standard error, shown only when ``show_progress(quiet)``; ``bar.update(n)``."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, desc=desc, disable=not show_progress(quiet), file=sys.stderr,
+                mininterval=0.5, leave=False)
+
+
 def say(line: str, quiet: bool = False) -> None:
     """A human line on standard error (standard output may carry the data)."""
     if not quiet:
         print(line, file=sys.stderr)
+
+
+def with_exit_codes(parser) -> None:
+    """Append ``EXIT_CODES_HELP`` to the --help epilog of ``parser`` and of every command under it."""
+    import argparse
+
+    if EXIT_CODES_HELP not in (parser.epilog or ""):
+        parser.epilog = f"{parser.epilog}\n\n{EXIT_CODES_HELP}" if parser.epilog else EXIT_CODES_HELP
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                with_exit_codes(sub)
+
+
+@contextlib.contextmanager
+def sigterm_interrupts():
+    """Inside the block, SIGTERM stops the command as Ctrl-C does (``KeyboardInterrupt``):
+    workers are shut down, temporary files removed, exit code 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def one_line(message: object) -> str:
+    return " ".join(str(message).split("\n")).strip()

@@ -11,7 +11,11 @@ sees either the old file or the complete new one, never half of it.
         fh.write(...)
 
 Errors of the operating system (folder missing, no permission, disk full) become one
-``InputError`` naming the file, never a traceback; the temporary file is removed.
+``WriteError`` naming the file (an ``OutputError``, and an ``InputError`` for callers that
+catch that), never a traceback; the temporary file is removed. The temporary name holds the
+writer's process id (``.NAME.PID.xxxx.tmp``): one left by a killed run is removed by the next
+write of the same file. Messages name the file, not its folder (an absolute path can hold a
+user's name).
 """
 from __future__ import annotations
 
@@ -21,9 +25,14 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-from triage.errors import InputError
+from triage.errors import InputError, OutputError
 
-__all__ = ["atomic_open", "write_bytes", "write_text", "default_mode", "fsync_dir"]
+__all__ = ["atomic_open", "write_bytes", "write_text", "default_mode", "fsync_dir", "remove_stale_temporaries",
+           "WriteError"]
+
+
+class WriteError(OutputError, InputError):
+    """A file could not be written (folder missing, no permission, disk full)."""
 
 
 def default_mode() -> int:
@@ -58,11 +67,12 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', not {mode!r}")
     path = Path(path)
     if not path.parent.is_dir():
-        raise InputError(f"{what} folder not found: {path.parent}")
+        raise WriteError(f"{what} folder not found for {path.name}; expected an existing folder")
+    remove_stale_temporaries(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(f"could not write {what} {path.name} in {path.parent}: {exc.strerror or exc}") from None
+        raise WriteError(f"could not write {what} {path.name}: {exc.strerror or exc}; nothing was written") from None
     try:
         if mode == "wb":
             fh = os.fdopen(fd, "wb")
@@ -76,11 +86,31 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"could not write {what} {path.name}: {exc.strerror or exc}") from None
+        raise WriteError(f"could not write {what} {path.name}: {exc.strerror or exc}; nothing was written") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporary files an earlier, killed writer of ``path`` left beside it
+    (``.NAME.PID.*.tmp`` whose process no longer exists)."""
+    path, removed = Path(path), []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split(".")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # that writer is still running
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OSError):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
 
 
 def write_bytes(path: str | Path, data: bytes, what: str = "output") -> Path:

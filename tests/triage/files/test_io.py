@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from triage.errors import InputError
-from triage.files.io import BY_LINE, AtomicTableWriter, detect_encoding, escape_formula, find_column, read_chunks
+from triage.files.columns import find_column
+from triage.files.encoding import BY_LINE, detect_encoding
+from triage.files.escape import escape_formula, escape_formulas
+from triage.files.read import read_chunks
+from triage.files.write import TableWriter
+from triage.files.xlsx_read import xlsx_sheets
 
 
 def frame(path, **kw):
@@ -29,7 +34,7 @@ def test_csv_encodings_are_detected_and_read(tmp_path, encoding, expected):
 def test_undecodable_bytes_are_reported_with_offset(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes("id,text\n1,好\n".encode("utf-8") + b"\x81\xff\xfe\n")
-    with pytest.raises(InputError, match="line 3: expected text in UTF-8 or GBK/GB18030, found undecodable bytes at column 1"):
+    with pytest.raises(InputError, match="line 3: expected text in UTF-8, GBK/GB18030, Big5 or UTF-16, found undecodable bytes at column 1"):
         frame(path)
 
 
@@ -119,7 +124,7 @@ def test_escape_formula(value, expected):
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
 def test_writer_round_trip_escapes_formulas(tmp_path, suffix):
     path = tmp_path / f"out{suffix}"
-    with AtomicTableWriter(path) as w:
+    with TableWriter(path) as w:
         w.write(pd.DataFrame({"text": ["=cmd|' /C calc'!A0", "好"], "n": ["1", "2"]}))
     back = frame(path)
     if suffix == ".jsonl":
@@ -132,7 +137,7 @@ def test_writer_round_trip_escapes_formulas(tmp_path, suffix):
 def test_writer_leaves_nothing_when_it_fails(tmp_path):
     path = tmp_path / "out.csv"
     with pytest.raises(RuntimeError):
-        with AtomicTableWriter(path) as w:
+        with TableWriter(path) as w:
             w.write(pd.DataFrame({"text": ["a"]}))
             raise RuntimeError("crash in the middle")
     assert list(tmp_path.iterdir()) == []
@@ -154,12 +159,14 @@ def _workbook(path):
 
 
 def test_merged_cells_and_several_sheets(tmp_path):
-    from triage.files.io import xlsx_sheets
-
     path = tmp_path / "book.xlsx"
     _workbook(path)
     assert xlsx_sheets(path) == ["六月", "七月"]
-    first = frame(path)
+    with pytest.raises(InputError, match=r"book.xlsx: the workbook has 2 sheets with data \['六月', '七月'\]; "
+                                         r"expected --sheet naming the one to read"):
+        frame(path)
+    first = frame(path, sheet="六月")
+    assert frame(path, sheet="2")["意见"].tolist() == ["展会展位被取消"]
     assert first["意见"].tolist() == ["过桥资金利息太高", "路灯坏了", "电压不稳"]
     assert first["企业"].tolist() == ["宏达胶合板厂", "", ""]
     assert frame(path, sheet="七月")["意见"].tolist() == ["展会展位被取消"]
@@ -168,8 +175,6 @@ def test_merged_cells_and_several_sheets(tmp_path):
 
 
 def test_escaping_a_table_is_escaping_each_cell():
-    from triage.files.io import escape_formulas
-
     df = pd.DataFrame([["=1+2", 1.5, True, "-3", None], ["ok", float("nan"), False, "@SUM(A1)", "\tx"],
                        ["+86 138", -2.0, True, "-", "普通"]], columns=["a", "b", "c", "a", "e"])
     out = escape_formulas(df)
