@@ -4,15 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from triage import paths
-from triage.data import merge_corrections, read_labelled, read_lines
+from triage.data import DataFolder
 from triage.model.estimator import TriageModel
-from triage.segment import Segmenter
-from triage.store.card import sha256_files
 from triage.store.folder import save
-from triage.taxonomy import load_taxonomy
 from triage.store.versions import Decision, PromotionRefused, promote as promote_version
-
-DATA_FILES = ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt", "offtopic.txt")
 
 
 class Trained(tuple):
@@ -35,41 +30,48 @@ class Trained(tuple):
 
 def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path | None = None, *,
                     random_state: int = 0, cv: int = 5, version: str | None = None, promote: bool = True,
-                    force: bool = False, feature_sets=None, classifiers=None, n_jobs: int | None = None) -> Trained:
-    """Train on ``data_dir`` (taxonomy.toml, corpus.csv, optional corrections.csv,
-    userdict.txt, stopwords.txt, offtopic.txt) and save a new version into ``models_dir``.
+                    force: bool = False, feature_sets=None, classifiers=None, n_jobs: int | None = None,
+                    progress=None) -> Trained:
+    """Train on a data folder (``triage.data.DataFolder``: taxonomy.toml, corpus.csv, optional
+    corrections.csv, userdict.txt, stopwords.txt, offtopic.txt) and save a new version into
+    ``models_dir``.
 
     With ``promote`` the new version becomes CURRENT if it passes the quality check of
     ``triage models promote`` (``triage.store.versions.promote``: not worse than the current
     version on the same folds of this data); otherwise it stays unpromoted and the refusal is
     in HISTORY and in the result's ``promotion.reason``. ``force`` promotes it anyway (recorded
-    in HISTORY). Returns ``(model, folder)`` with ``.promotion``."""
-    data_dir = Path(data_dir) if data_dir else paths.data_dir()
+    in HISTORY). ``progress``: an optional callable given a short label after each step (each
+    cross-validated candidate, the save, the promotion check); ``training_steps`` counts them.
+    Returns ``(model, folder)`` with ``.promotion``."""
+    folder_in = DataFolder(data_dir)
     models_dir = Path(models_dir) if models_dir else paths.models_dir()
-    taxonomy = load_taxonomy(data_dir / "taxonomy.toml")
-    corpus = read_labelled(data_dir / "corpus.csv", taxonomy)
-    corr_path = data_dir / "corrections.csv"
-    corrections = read_labelled(corr_path, taxonomy, "corrections") if corr_path.is_file() else None
-    frame, n_corr = merge_corrections(corpus, corrections)
-    digest, each = sha256_files([data_dir / n for n in DATA_FILES if (data_dir / n).is_file()])
-    segmenter = Segmenter.from_files(
-        data_dir / "userdict.txt" if (data_dir / "userdict.txt").is_file() else None,
-        data_dir / "stopwords.txt" if (data_dir / "stopwords.txt").is_file() else None,
-    )
+    data = folder_in.load()
     kwargs = {}
     if feature_sets:
         kwargs["feature_sets"] = tuple(feature_sets)
     if classifiers:
         kwargs["classifiers"] = tuple(classifiers)
-    model = TriageModel(taxonomy, segmenter, cv=cv, random_state=random_state, n_jobs=n_jobs, **kwargs)
-    model.fit(frame["text"].tolist(), frame["category"], frame["tier"], offtopic=read_lines(data_dir / "offtopic.txt"))
-    data = {"sha256": digest, "files": each, "n_rows": int(len(frame)), "n_corpus": int(len(corpus)),
-            "n_corrections": n_corr}
-    folder = save(model, models_dir, data, version)
+    model = TriageModel(data.taxonomy, folder_in.segmenter(), cv=cv, random_state=random_state, n_jobs=n_jobs,
+                        **kwargs)
+    frame = data.frame
+    model.fit(frame["text"].tolist(), frame["category"], frame["tier"], offtopic=data.offtopic, progress=progress)
+    folder = save(model, models_dir, data.card(), version)
+    if progress is not None:
+        progress("saved")
     decision = None
     if promote:
         try:
-            decision = promote_version(models_dir, folder.name, force=force, data_dir=data_dir)
+            decision = promote_version(models_dir, folder.name, force=force, data_dir=folder_in.path)
         except PromotionRefused as refused:  # logged in HISTORY; the version stays, unpromoted
             decision = refused.decision
+        if progress is not None:
+            progress("promotion check")
     return Trained(model, folder, decision)
+
+
+def training_steps(feature_sets=None, classifiers=None, promote: bool = True) -> int:
+    """How many times ``train_from_data`` calls ``progress`` (for a progress bar's total)."""
+    from triage.model.names import CLASSIFIERS, FEATURE_SETS
+
+    candidates = len(feature_sets or FEATURE_SETS) * len(classifiers or CLASSIFIERS)
+    return 2 * candidates + 1 + int(promote)

@@ -2,10 +2,9 @@
 the quality check of ``triage models promote``."""
 from __future__ import annotations
 
-import sys
 import textwrap
 
-from triage.cli.common import EXIT_OK
+from triage.cli.common import EXIT_OK, progress_bar, quiet_arg, say
 from triage.model.names import CLASSIFIERS, FEATURE_SETS
 
 
@@ -35,18 +34,24 @@ def add_commands(sub, fmt) -> None:
     t.add_argument("--jobs", type=int, default=None, help="parallel jobs for cross-validation")
     t.add_argument("--features", nargs="+", choices=FEATURE_SETS, help="feature sets to compare (default: all)")
     t.add_argument("--classifiers", nargs="+", choices=CLASSIFIERS, help="classifiers to compare (default: all)")
+    quiet_arg(t)
     t.set_defaults(func=cmd_train)
 
 
 def cmd_train(a) -> int:
-    from triage.train import train_from_data
+    from triage.train import train_from_data, training_steps
 
     if not a.no_promote:
-        print("training; the new version is then compared with the current one on the same folds...",
-              file=sys.stderr)
-    trained = train_from_data(a.data, a.models, random_state=a.seed, cv=a.cv, version=a.version_name,
-                              promote=not a.no_promote, force=a.force, n_jobs=a.jobs, feature_sets=a.features,
-                              classifiers=a.classifiers)
+        say("training; the new version is then compared with the current one on the same folds...", a.quiet)
+    total = training_steps(a.features, a.classifiers, promote=not a.no_promote)
+    with progress_bar(a.quiet, total=total, unit=" steps", desc="train") as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        trained = train_from_data(a.data, a.models, random_state=a.seed, cv=a.cv, version=a.version_name,
+                                  promote=not a.no_promote, force=a.force, n_jobs=a.jobs, feature_sets=a.features,
+                                  classifiers=a.classifiers, progress=step)
     model, folder, decision = trained.model, trained.folder, trained.promotion
     r = model.report_
     if decision is None:
@@ -55,6 +60,10 @@ def cmd_train(a) -> int:
         status = " (current; forced)" if decision.forced else " (current)"
     else:
         status = " (kept, NOT promoted)"
+    if decision is not None and not decision.allowed:  # said even with --quiet: the version is not in service
+        say(f"saved {folder.name}{status}; promotion: {decision.reason}")
+    if a.quiet:
+        return EXIT_OK
     print(f"saved {folder}{status}")
     for part in ("category", "tier"):
         sel = r[part]["selected"]
@@ -62,6 +71,6 @@ def cmd_train(a) -> int:
     rv = r["review"]
     print(f"review threshold {rv['threshold']:.2f}: coverage {rv['coverage']:.1%}, "
           f"accuracy of accepted {rv['accuracy_accepted']:.1%}")
-    if decision is not None and (not decision.allowed or decision.forced or decision.scores):
+    if decision is not None and (decision.forced or decision.scores):
         print(f"promotion: {decision.reason}")
     return EXIT_OK

@@ -106,11 +106,12 @@ class TriageModel:
 
     # ----------------------------------------------------------------------------- fit
     def fit(self, texts: Sequence[str], categories: Sequence[str], tiers: Sequence[str],
-            offtopic: Iterable[str] = ()) -> "TriageModel":
+            offtopic: Iterable[str] = (), progress=None) -> "TriageModel":
         """Train on labelled opinions. ``offtopic``: texts that belong to no category (greetings,
         canteen questions...); the category model learns them as a background class
-        (``OFFTOPIC``), so that such text is flagged for review instead of forced into a class."""
-        state = fit_model(self, texts, categories, tiers, offtopic)
+        (``OFFTOPIC``), so that such text is flagged for review instead of forced into a class.
+        ``progress``: an optional callable given a short label after each cross-validated candidate."""
+        state = fit_model(self, texts, categories, tiers, offtopic, progress)
         self._set_state(**state)
         return self
 

@@ -28,9 +28,10 @@ def _check_labels(values, allowed, what):
 
 
 def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Sequence[str],
-              offtopic: Iterable[str] = ()) -> dict:
+              offtopic: Iterable[str] = (), progress=None) -> dict:
     """The learned state of ``model`` (a ``TriageModel``, read for its parameters only) trained
-    on the labelled opinions: the keyword arguments of ``TriageModel._set_state``."""
+    on the labelled opinions: the keyword arguments of ``TriageModel._set_state``.
+    ``progress``: called with a short label after each cross-validated candidate."""
     from triage.model.selection import choose_threshold, compare, metrics, restricted_argmax, review_stats
 
     texts = list(texts)
@@ -52,11 +53,12 @@ def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Seq
     cat_labels = [c for c in model.taxonomy.category_codes if c in set(categories)]
     tier_labels = [t for t in model.taxonomy.tier_codes if t in set(tiers)]
     args = dict(n_splits=model.cv, random_state=model.random_state, n_jobs=model.n_jobs, min_df=model.min_df)
+    step = (lambda part: (lambda name: progress(f"{part}: {name}"))) if progress else (lambda part: None)
     cat_table, cat_best, (cat_classes, cat_oof) = compare(
-        cat_joined, cat_y, cat_labels, model.feature_sets, model.classifiers, **args)
+        cat_joined, cat_y, cat_labels, model.feature_sets, model.classifiers, progress=step("category"), **args)
     if len(tier_labels) > 1:
         tier_table, tier_best, (tier_classes, tier_oof) = compare(
-            joined, tiers, tier_labels, model.feature_sets, model.classifiers, **args)
+            joined, tiers, tier_labels, model.feature_sets, model.classifiers, progress=step("tier"), **args)
     else:  # a taxonomy with a single tier (or data using one): nothing to learn
         tier_table, tier_best = [], (cat_best[0], CONSTANT)
         tier_classes, tier_oof = np.array(tier_labels, dtype=object), np.ones((len(texts), 1))

@@ -50,13 +50,15 @@ def restricted_argmax(classes, proba, labels) -> np.ndarray:
     return np.asarray(classes, dtype=object)[cols][np.argmax(proba[:, cols], axis=1)]
 
 
-def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_state=0, n_jobs=None, min_df=1):
+def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_state=0, n_jobs=None, min_df=1,
+            progress=None):
     """Cross-validate every (feature set, classifier) pair on the same folds.
 
     ``y`` may hold an extra background label (off-topic texts) besides ``labels``: those rows
     take part in training but the scores count the rows of ``labels`` only, predicted
     among ``labels``. Returns the comparison table (best first), the best pair and its
-    out-of-fold (classes, probabilities)."""
+    out-of-fold (classes, probabilities). ``progress``: called with "features+classifier"
+    after each candidate is cross-validated."""
     y = np.asarray(y, dtype=object)
     inside = np.isin(y, labels)
     rows, oof = [], {}
@@ -67,6 +69,8 @@ def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_sta
             m = metrics(y[inside], pred, labels)
             rows.append({"features": fs, "classifier": clf, "macro_f1": m["macro_f1"], "accuracy": m["accuracy"]})
             oof[(fs, clf)] = (classes, proba)
+            if progress is not None:
+                progress(f"{fs}+{clf}")
     rows.sort(key=lambda r: (-r["macro_f1"], -r["accuracy"]))
     best = (rows[0]["features"], rows[0]["classifier"])
     return rows, best, oof[best]

@@ -64,11 +64,12 @@ def test_cli_train_says_why_and_force_promotes_with_a_record(models, small_model
     good, seen = small_model[1].name, []
     worse(monkeypatch, seen)
     code = main(["train", "--data", str(small_data), "--models", str(models), "--version-name", "v2", *ARGS])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
     assert code == 0
-    assert f"saved {models / 'v2'} (kept, NOT promoted)" in out
-    assert "promotion: the candidate is worse than the current version on the same 3 folds of 200 opinions: " \
-           "category macro-F1 0.600 < 0.800 - 0.01; use force to promote it anyway" in out
+    assert f"saved {models / 'v2'} (kept, NOT promoted)" in captured.out
+    assert ("saved v2 (kept, NOT promoted); promotion: the candidate is worse than the current version on the same 3 "
+            "folds of 200 opinions: category macro-F1 0.600 < 0.800 - 0.01; use force to promote it anyway") \
+        in captured.err  # the refusal is said on standard error, even with --quiet
     assert versions.current_version(models) == good
 
     code = main(["train", "--data", str(small_data), "--models", str(models), "--version-name", "v3", "--force", *ARGS])
@@ -89,3 +90,19 @@ def test_cli_train_without_promotion_and_usage(models, small_model, small_data, 
     assert "not allowed with argument" in capsys.readouterr().err
     assert main(["train", "--help"]) == 0
     assert "--force" in capsys.readouterr().out
+
+
+def test_cli_train_quiet_says_only_a_refusal_and_progress_counts_every_step(models, small_model, small_data,
+                                                                            monkeypatch, capsys):
+    from triage.train import train_from_data, training_steps
+
+    worse(monkeypatch, [])
+    code = main(["train", "--data", str(small_data), "--models", str(models), "--version-name", "q1", "--quiet", *ARGS])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.out == ""
+    assert captured.err.startswith("saved q1 (kept, NOT promoted); promotion: the candidate is worse")
+    steps = []
+    train_from_data(small_data, models, version="q2", promote=False, progress=steps.append, cv=3,
+                    feature_sets=["word"], classifiers=["linearsvc"])
+    assert steps == ["category: word+linearsvc", "tier: word+linearsvc", "saved"]
+    assert training_steps(["word"], ["linearsvc"], promote=False) == len(steps)
