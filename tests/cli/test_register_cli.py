@@ -151,3 +151,15 @@ def test_out_of_range_numbers_and_dates_are_one_line_errors(cli, args, message):
 def test_every_action_has_help_with_an_example(action, capsys):
     assert main(["register", action, "--help"]) == 0
     assert "example:\n  triage register " + action in capsys.readouterr().out
+
+
+def test_quiet_changes_say_nothing_but_still_happen_and_errors_still_show(cli):
+    run, tmp = cli
+    assert run("register", "init", "--quiet") == (0, "", "")
+    assert run("register", "create", tmp / "problems.csv", "--each", "--on", "2025-06-20", "-q") == (0, "", "")
+    code, out, err = run("register", "assign", "S-2025-001", "--deputy", "周建华", "--quiet")
+    assert (code, out, err) == (0, "", "")
+    code, out, _ = run("register", "show", "S-2025-001")
+    assert code == 0 and "assigned" in out and "周建华" in out  # the quiet change was made
+    code, out, err = run("register", "assign", "S-2025-999", "--deputy", "周建华", "--quiet")
+    assert code == 1 and out == "" and err.startswith("Error: ") and "S-2025-999" in err

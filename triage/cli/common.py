@@ -26,8 +26,8 @@ def model_arg(p) -> None:
     p.add_argument("--model", help="model version folder, or models folder with a CURRENT mark (default: the shipped model)")
 
 
-def quiet_arg(p) -> None:
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
+def quiet_arg(p, help_: str = "no progress bar and no summary") -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help=help_)
 
 
 def load_model(path):
@@ -48,6 +48,24 @@ def progress_bar(quiet: bool, total: int | None = None, unit: str = " rows", des
 
     return tqdm(total=total, unit=unit, desc=desc, disable=not show_progress(quiet), file=sys.stderr,
                 mininterval=0.5, leave=False)
+
+
+def quietly(handler):
+    """A handler whose confirmation lines on standard output are dropped with ``--quiet``
+    (errors still reach standard error as one ``Error:`` line, and the exit code tells the
+    outcome). For commands whose output is a confirmation, not data."""
+    import contextlib
+    import functools
+    import io
+
+    @functools.wraps(handler)
+    def run(a) -> int:
+        if not getattr(a, "quiet", False):
+            return handler(a)
+        with contextlib.redirect_stdout(io.StringIO()):
+            return handler(a)
+
+    return run
 
 
 def say(line: str, quiet: bool = False) -> None:

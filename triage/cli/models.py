@@ -6,7 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from triage.cli.common import EXIT_OK, EXIT_USAGE, quiet_arg, quietly
 
 
 def add_commands(sub, fmt) -> None:
@@ -47,14 +47,16 @@ def add_commands(sub, fmt) -> None:
                     help="how much lower the macro-F1 may be (default 0.01)")
     pr.add_argument("--data", help="data folder to compare on (default: the bundled data/)")
     _models_arg(pr)
-    pr.set_defaults(func=cmd_promote)
+    quiet_arg(pr)
+    pr.set_defaults(func=quietly(cmd_promote))
 
     rb = msub.add_parser("rollback", formatter_class=fmt, help="make the previously current version current again",
                          description="Put back the version that was current before the current one, as\n"
                                      "recorded in the models folder's HISTORY. 回退到上一个版本。",
                          epilog="example:\n  triage models rollback --models my-station/models")
     _models_arg(rb)
-    rb.set_defaults(func=cmd_rollback)
+    quiet_arg(rb)
+    rb.set_defaults(func=quietly(cmd_rollback))
 
 
 def _models_arg(p) -> None:

@@ -4,6 +4,7 @@ login name) and, with ``--expect-version``, refuses to apply over someone else's
 This module builds the commands; ``register_cmds`` runs them."""
 from __future__ import annotations
 
+from triage.cli.common import quiet_arg, quietly
 from triage.cli.register_cmds import (cmd_answer, cmd_assign, cmd_correct_date, cmd_create, cmd_history, cmd_init,
                                       cmd_list, cmd_progress, cmd_rate, cmd_show, cmd_stats, cmd_upgrade)
 
@@ -25,7 +26,7 @@ def add_commands(sub, fmt) -> None:
     r.set_defaults(func=lambda a: (r.print_help(), 2)[1])
     rs = r.add_subparsers(dest="register_command", metavar="ACTION")
 
-    def add(name, help_, desc, example, handler, db=True, who=False, versioned=True):
+    def add(name, help_, desc, example, handler, db=True, who=False, versioned=True, changes=None):
         p = rs.add_parser(name, formatter_class=fmt, help=help_, description=desc, epilog=_ex(*example))
         if db:
             p.add_argument("--db", help=DB_HELP)
@@ -35,6 +36,9 @@ def add_commands(sub, fmt) -> None:
         if who and versioned:
             p.add_argument("--expect-version", type=int, metavar="N",
                            help="refuse (conflict) unless the suggestion is still at version N, as you read it")
+        if changes if changes is not None else (who or name in ("init", "upgrade")):  # their output is a confirmation
+            quiet_arg(p)
+            handler = quietly(handler)
         p.set_defaults(func=handler)
         return p
 
@@ -119,7 +123,7 @@ def add_commands(sub, fmt) -> None:
             "set again. Dates lie between 2000-01-01 and the end of next year. 更正录错的日期（留痕，不改历史）。",
             ["triage register correct-date S-2024-007 --on 2025-06-25 --reason '录入年份错误'",
              "triage register correct-date 3 --event 2 --on 2025-06-27 --reason '交办日期应为6月27日'"],
-            cmd_correct_date, who=False)
+            cmd_correct_date, who=False, changes=True)
     p.add_argument("ref", help="number or code of the suggestion (3 or S-2025-003)")
     p.add_argument("--on", required=True, help="the right date (YYYY-MM-DD)")
     p.add_argument("--reason", required=True, help="why the date is corrected (kept in the history)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from triage.cli.common import model_arg
+from triage.cli.common import model_arg, quiet_arg
 
 
 def add_commands(sub, fmt) -> None:
@@ -40,6 +40,7 @@ def add_commands(sub, fmt) -> None:
     p.add_argument("--no-docs", action="store_true", default=None,
                    help="do not serve /docs, /redoc and /openapi.json (TRIAGE_DOCS=false)")
     p.add_argument("--log-level", choices=("debug", "info", "warning", "error"), help="TRIAGE_LOG_LEVEL, default info")
+    quiet_arg(p, help_="log warnings and errors only (the same as --log-level warning): no access log")
     p.set_defaults(func=cmd_serve)
 
 
@@ -49,4 +50,4 @@ def cmd_serve(a) -> int:
     return serve(settings_from_flags(
         host=a.host, port=a.port, workers=a.workers, model_dir=a.model, insecure_dev=a.insecure_dev,
         max_items=a.max_items, max_text_chars=a.max_text_chars, max_body_bytes=a.max_body_bytes,
-        docs=False if a.no_docs else None, log_level=a.log_level))
+        docs=False if a.no_docs else None, log_level="warning" if a.quiet and not a.log_level else a.log_level))
