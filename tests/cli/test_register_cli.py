@@ -142,7 +142,7 @@ def test_out_of_range_numbers_and_dates_are_one_line_errors(cli, args, message):
     run("register", "create", tmp / "problems.csv", "--problem", "P2", "--on", "2025-06-20")
     args = [str(tmp / a) if a == "problems.csv" else a for a in args]
     code, out, err = run(*args)
-    assert code == 2 and err.startswith(message) and len(err.strip().splitlines()) == 1
+    assert code == 1 and err.startswith(message) and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err and str(tmp) not in err
 
 
