@@ -12,7 +12,6 @@ import re
 import pandas as pd
 
 FORMULA_SIGNS = "=+-@＝＋－＠"
-_FORMULA_START = tuple("=+-@\t\r")  # kept for the readers that undo the escape: use unescape_formula
 _CELL = re.compile(r"[\t\r]|[\s\u3000]*[" + re.escape(FORMULA_SIGNS) + "]")
 _SIGNS = frozenset(FORMULA_SIGNS + "\t\r")
 

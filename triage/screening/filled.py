@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triage.errors import InputError
-from triage.files.io import _FORMULA_START
+from triage.files.escape import unescape_formula
 from triage.screening.workbook import COLUMNS, DECISIONS, header_key
 from triage.text import normalise
 
@@ -34,11 +34,6 @@ def cell_text(value) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()[:10]
     return str(value)
-
-
-def unescape(text: str) -> str:
-    """The text as the deputies see it: the workbook escapes a leading = + - @ with a quote."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
 
 
 def read_sheets(path) -> list[Sheet]:
@@ -69,7 +64,7 @@ def read_sheets(path) -> list[Sheet]:
             for n, raw in enumerate(rows, start=2):
                 cells = {k: cell_text(raw[i]) if i < len(raw) else "" for i, k in enumerate(keys) if k}
                 if "text" in cells:
-                    cells["text"] = unescape(cells["text"])
+                    cells["text"] = unescape_formula(cells["text"])
                 out.append((n, cells))
             sheets.append(Sheet(ws.title, keys, out))
     finally:
@@ -98,4 +93,4 @@ def decision(value):
     return choice(value, DECISIONS, "decision")
 
 
-__all__ = ["COLUMNS", "FILLED_KEYS", "Sheet", "cell_text", "choice", "decision", "read_sheets", "unescape"]
+__all__ = ["COLUMNS", "FILLED_KEYS", "Sheet", "cell_text", "choice", "decision", "read_sheets"]

@@ -86,7 +86,11 @@ def test_create_one_suggestion_per_confirmed_problem_of_the_workbook(register_db
     assert s["problems"][0]["source"] == "screening-2025-06.xlsx"
 
 
-def test_texts_escaped_against_formulas_are_read_as_written(tmp_path):
-    road = [ROAD[0][:4] + ("'-园区路灯坏了",) + ROAD[0][5:]]
+@pytest.mark.parametrize("written, read", [("'-园区路灯坏了", "-园区路灯坏了"), ("' =1+2路灯", "=1+2路灯"),  # (cell text is trimmed)
+                                           ("'＝路灯坏了", "＝路灯坏了"), ("'路灯'坏了", "'路灯'坏了")])
+def test_texts_escaped_against_formulas_are_read_as_written(tmp_path, written, read):
+    """Whatever the writer escapes (a sign, a sign behind spaces, a full-width sign) is read back
+    as it was; a quote that escapes nothing stays."""
+    road = [ROAD[0][:4] + (written,) + ROAD[0][5:]]
     ps = read_problems(workbook(tmp_path / "w.xlsx", road=road))
-    assert [p.text for p in ps.problems if p.problem_id == "P003"] == ["-园区路灯坏了"]
+    assert [p.text for p in ps.problems if p.problem_id == "P003"] == [read]
