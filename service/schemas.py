@@ -11,12 +11,11 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Str
 from pydantic_core import PydanticCustomError
 
 from triage.errors import InputError
-from triage.routing import parse_date
+from triage.routing import FIRST_DATE, LAST_DATE, parse_date
 from triage.text import normalise
 
 # Intake dates the API accepts: a deadline is counted from them, and a typo such as 9999-12-31
 # or 0001-01-01 would overflow the calendar (or stand for a date no opinion was collected on).
-FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 EXAMPLE_TEXT = "从林农手里收的原木开不出收购发票，进项抵扣不了，税负太重"
 EXAMPLES = {
     "one": {"summary": "one opinion / 单条意见",
@@ -61,7 +60,7 @@ def request_model(max_items: int, max_text_chars: int):
         @classmethod
         def _date(cls, value):
             try:
-                day = parse_date(value)
+                day = parse_date(value, within=False)  # the range is checked below, with its own message
             except InputError:
                 raise PydanticCustomError("bad_date", "expected a date like 2025-06-25") from None
             except (ValueError, OverflowError):  # a date the calendar cannot hold

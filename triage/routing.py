@@ -34,15 +34,19 @@ def _in_range(day: dt.date, field: str, text=None) -> dt.date:
     return day
 
 
-def parse_date(value: object, field: str = "intake date") -> dt.date | None:
+FIRST_DATE, LAST_DATE = dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31)  # the dates the calendar can route
+
+
+def parse_date(value: object, field: str = "intake date", within: bool = True) -> dt.date | None:
     """Accept a date, a datetime, or text such as 2025-06-25, 2025/6/25, 2025.06.25,
-    2025年6月25日 or 20250625; empty means no date. Years outside 2000-2099 are refused."""
+    2025年6月25日 or 20250625; empty means no date. Dates outside ``FIRST_DATE``..``LAST_DATE``
+    are refused unless ``within`` is False (a caller that words its own message)."""
     if value is None or value == "" or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, dt.datetime):
-        return _in_range(value.date(), field)
+        return _in_range(value.date(), field) if within else value.date()
     if isinstance(value, dt.date):
-        return _in_range(value, field)
+        return _in_range(value, field) if within else value
     text = str(value).strip()
     if not text:
         return None
@@ -57,7 +61,7 @@ def parse_date(value: object, field: str = "intake date") -> dt.date | None:
             day = dt.date(y, m, d)
     except (ValueError, TypeError, OverflowError):
         raise InputError(f"{field}: expected a date like 2025-06-25, found {text[:40]!r}") from None
-    return _in_range(day, field, text)
+    return _in_range(day, field, text) if within else day
 
 
 @lru_cache(maxsize=65536)

@@ -26,7 +26,7 @@ def client(service_app):
 
 # ------------------------------------------------------------------ (3) dates out of range
 @pytest.mark.parametrize("date, shown", [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01"),
-                                         ("1999-12-31", "1999-12-31"), ("2101-01-01", "2101-01-01"),
+                                         ("1999-12-31", "1999-12-31"), ("2100-01-01", "2100-01-01"),
                                          ("9999年12月31日", "9999-12-31")])
 def test_an_intake_date_out_of_range_is_a_422_naming_the_range(client, date, shown):
     for body, field in (({"text": "路灯坏了", "intake_date": date}, "intake_date"),
@@ -37,10 +37,10 @@ def test_an_intake_date_out_of_range_is_a_422_naming_the_range(client, date, sho
         err = r.json()["error"]
         assert (err["code"], err["field"]) == ("bad_date", field)
         assert err["message"] == (f"{field}: the date {shown} is out of range; expected a date from 2000-01-01 "
-                                  f"to 2100-12-31")
+                                  f"to 2099-12-31")  # triage.routing.FIRST_DATE .. LAST_DATE, the range every door uses
 
 
-@pytest.mark.parametrize("date", ["2000-01-01", "2100-12-31", "2100/12/31"])
+@pytest.mark.parametrize("date", ["2000-01-01", "2099-12-31", "2099/12/31"])
 def test_the_first_and_last_dates_of_the_range_are_served(client, date):
     r = client.post("/v1/triage", json={"text": "从林农手里收的原木开不出收购发票", "intake_date": date}, headers=KEY)
     assert r.status_code == 200, r.text
