@@ -12,32 +12,12 @@ import json
 import os
 import platform
 import sys
-from pathlib import Path
 
 from triage.errors import ModelError
 
 LIBRARIES = ("station-triage", "scikit-learn", "jieba", "numpy", "scipy", "pandas", "joblib")
 DIGESTED = ("format", "version", "labels", "review_threshold", "params", "engine", "files")
 SEQUENCE_PARAMS = ("feature_sets", "classifiers")  # tuples in Python, lists in JSON
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def sha256_files(paths) -> tuple[str, dict[str, str]]:
-    """One digest over several files (name and content of each, in the given order), and each file's own."""
-    each, h = {}, hashlib.sha256()
-    for p in paths:
-        p = Path(p)
-        digest = sha256_file(p)
-        each[p.name] = digest
-        h.update(f"{p.name}\0{digest}\n".encode())
-    return h.hexdigest(), each
 
 
 def card_digest(card: dict) -> str:

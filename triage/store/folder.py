@@ -29,8 +29,9 @@ from pathlib import Path
 
 from triage.errors import ModelError
 from triage.files.atomic import default_mode, fsync_dir, write_text
+from triage.files.hashing import sha256_file, sha256_files
 from triage.store.card import (card_digest, check_digest, library_versions, params_from_json, params_to_json,
-                               segmenter_from_json, segmenter_to_json, sha256_file, sha256_files)
+                               segmenter_from_json, segmenter_to_json)
 from triage.store.parts import (PARITY_FILE, PIPELINES_FILE, SCORER_ARRAYS, SCORER_META, check_parity,
                                 read_packed, write_parts)
 from triage.store.mark import CARD_FILE, CURRENT_FILE, current_version, set_current, version_dir

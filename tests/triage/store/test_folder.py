@@ -18,7 +18,8 @@ from tests.conftest import MODELS, SAMPLE
 from triage.errors import ModelError
 from triage.store import folder as store
 from triage.store import mark, versions
-from triage.store.card import card_digest, sha256_file
+from triage.files.hashing import sha256_file
+from triage.store.card import card_digest
 
 TEXTS = ["从林农手里收的原木开不出收购发票", "园区门口路灯坏了三天了", "续贷下周到期，过桥资金利息太高", "请问食堂几点开饭", ""]
 
