@@ -42,12 +42,34 @@ def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-def progress_bar(quiet: bool, total: int | None = None, unit: str = " rows", desc: str | None = None):
-    """A tqdm bar on standard error, shown only when ``show_progress(quiet)``; ``bar.update(n)``."""
+class _NoBar:
+    """What ``progress_bar`` gives when nobody watches: the same calls, nothing shown, no tqdm import."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix_str(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def progress_bar(quiet: bool, total: int | None = None, unit: str = " rows", desc: str | None = None,
+                 mininterval: float = 0.5):
+    """A tqdm bar on standard error, shown only when ``show_progress(quiet)`` (otherwise a bar
+    that does nothing); ``bar.update(n)``, ``bar.set_postfix_str(text)``, usable in ``with``."""
+    if not show_progress(quiet):
+        return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=unit, desc=desc, disable=not show_progress(quiet), file=sys.stderr,
-                mininterval=0.5, leave=False)
+    return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, mininterval=mininterval, leave=False)
 
 
 def quietly(handler):

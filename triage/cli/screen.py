@@ -6,17 +6,14 @@ import sys
 import textwrap
 from contextlib import contextmanager
 
-from triage.cli.common import EXIT_OK, load_model, model_arg, quiet_arg, say, show_progress
+from triage.cli.common import EXIT_OK, load_model, model_arg, progress_bar, quiet_arg, say
 
 
 @contextmanager
 def _steps(total: int, what: str, quiet: bool):
     """A progress bar on standard error (only for a person watching: a tty and no --quiet);
     yields the callback that advances it by one step."""
-    from tqdm import tqdm
-
-    with tqdm(total=total, desc=what, unit="step", file=sys.stderr, disable=not show_progress(quiet),
-              leave=False) as bar:
+    with progress_bar(quiet, total=total, unit="step", desc=what, mininterval=0.1) as bar:
         def step(name: str) -> None:
             bar.set_postfix_str(name)
             bar.update(1)
