@@ -215,3 +215,35 @@ def test_the_workbook_is_for_people(tmp_path):
     assert isinstance(row[9].value, float) and row[9].number_format == "0.0%"
     assert {c.value for c in ws["L"][1:]} == {"是", "否"}
     assert ws.column_dimensions["E"].width == 60 and ws.column_dimensions["C"].width >= 8
+
+
+def test_triage_columns_pauses_the_cycle_collector_only_for_the_chunk(shipped, monkeypatch):
+    import gc
+
+    from triage.batch import triage_columns
+
+    seen = []
+    real = shipped.predict_columns
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shipped, "predict_columns", spy)
+    assert gc.isenabled()
+    cols, bad = triage_columns(shipped, ["路灯坏了"], [None], [None])
+    assert seen == [False] and gc.isenabled() and len(cols["category"]) == 1
+    gc.disable()
+    try:
+        triage_columns(shipped, ["路灯坏了"], [None], [None])
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(shipped, "predict_columns", broken)
+    with pytest.raises(RuntimeError):
+        triage_columns(shipped, ["路灯坏了"], [None], [None])
+    assert gc.isenabled()
