@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Iterable
 
 from triage.errors import InputError
-from triage.text import mask, mask_names, normalise, strip_placeholders
+from triage.text import mask, mask_names, normalise, strip_placeholders, to_simplified
 
 BACKENDS = ("rjieba", "jieba")
 _CUTTERS: dict[tuple[str, str], object] = {}
@@ -226,7 +226,7 @@ class Segmenter:
         return len(cjk) >= 0.6 * len(pieces) and sum(map(len, cjk)) <= 4 * len(cjk)
 
     def tokens(self, text: object) -> list[str]:
-        text = normalise(text)
+        text = to_simplified(normalise(text))  # traditional script read as simplified
         # full names always (they need no digit); the other masks only where a digit or an @ is
         text = mask(text) if _MAYBE_PERSONAL.search(text) else mask_names(text)
         text = strip_placeholders(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Control, format, bidi and zero-width characters, lone surrogates and private-use code points.
 _INVISIBLE = re.compile(
@@ -128,3 +129,45 @@ def drop_spaces(text: str) -> str:
     so that n-grams run across word boundaries (``triage.model.features``, the screening's
     similarity)."""
     return text.replace(" ", "")
+
+
+@lru_cache(maxsize=1)
+def _traditional():
+    """The characters only traditional script uses (a frozenset: testing a text against it costs
+    about 2 µs for 80 characters, a regular expression of these 4,099 characters about 27 µs)
+    and a traditional-to-simplified converter, both from the OpenCC tables shipped in
+    ``opencc-python-reimplemented``; read on first use."""
+    import os
+
+    import opencc
+
+    folder = os.path.join(os.path.dirname(opencc.__file__), "dictionary")
+
+    def table(name: str) -> dict[str, str]:
+        with open(os.path.join(folder, name), encoding="utf-8") as fh:
+            return {k: v.split()[0] for k, v in (line.rstrip("\n").split("\t", 1) for line in fh if "\t" in line)}
+
+    simplified = table("STCharacters.txt")  # keys: characters of simplified script
+    only = frozenset(k for k, v in table("TSCharacters.txt").items() if len(k) == 1 and k != v and k not in simplified)
+    in_gb2312 = re.compile("[" + "".join(sorted(c for c in only if _gb2312(c))) + "]")  # 後 於 乾 ... (14)
+    return only, in_gb2312, opencc.OpenCC("t2s")
+
+
+def _gb2312(text: str) -> bool:
+    try:
+        text.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def to_simplified(text: str) -> str:
+    """Text in traditional script converted to simplified (OpenCC t2s, phrases first); text
+    holding no character that only traditional script uses comes back as it is, untouched.
+
+    Most texts are pure GB2312 (simplified script, 0.35 µs to check) and hold none of the 14
+    traditional characters GB2312 also has; only the others are tested character by character."""
+    only, in_gb2312, converter = _traditional()
+    if _gb2312(text) and not in_gb2312.search(text):
+        return text
+    return text if only.isdisjoint(text) else converter.convert(text)

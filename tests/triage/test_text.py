@@ -54,3 +54,25 @@ def test_mask_leaves_ordinary_numbers_and_words(text):
 
 def test_mask_without_names_keeps_names():
     assert mask("王建国经理 13812345678", names=False) == "王建国经理 [手机号]"
+
+
+def test_traditional_script_is_read_as_simplified_and_simplified_is_left_alone():
+    from triage.text import to_simplified
+
+    assert to_simplified("從林農手裡收的原木開不了發票，進項抵扣不了") == "从林农手里收的原木开不了发票，进项抵扣不了"
+    plain = "从林农手里收的原木开不了发票"
+    assert to_simplified(plain) is plain  # no traditional-only character: not even copied
+
+
+def test_the_segmenter_gives_the_same_tokens_for_both_scripts():
+    from triage.segment import Segmenter
+
+    seg = Segmenter()
+    assert seg.tokens("園區門口的道路坑窪，貨車進出困難") == seg.tokens("园区门口的道路坑洼，货车进出困难")
+
+
+def test_a_traditional_character_that_gb2312_also_has_is_still_converted():
+    from triage.text import to_simplified
+
+    assert to_simplified("以後再說") == "以后再说"   # 說 is not in GB2312
+    assert to_simplified("以後") == "以后"          # 後 is: the fast GB2312 path must not miss it
