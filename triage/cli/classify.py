@@ -9,26 +9,18 @@ from triage.errors import InputError
 from triage.files.formats import FORMAT_NAMES
 
 
+def _positive(value: str, expected: str = "a whole number of at least 1") -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected {expected}, found {value!r}")
+    return n
+
+
 def _jobs(value: str):
-    if value == "auto":
-        return value
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a whole number of at least 1, found {value!r}")
-    return n
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {value!r}")
-    return n
+    return value if value == "auto" else _positive(value, "'auto' or a whole number of at least 1")
 
 
 def add_commands(sub, fmt) -> None:

@@ -72,11 +72,22 @@ def progress_bar(quiet: bool, total: int | None = None, unit: str = " rows", des
     return tqdm(total=total, unit=unit, desc=desc, file=sys.stderr, mininterval=mininterval, leave=False)
 
 
+@contextlib.contextmanager
+def progress_steps(quiet: bool, total: int, what: str):
+    """A progress bar counted in named steps; yields ``step(name)``, which shows the name of the
+    step just done and advances the bar by one (nothing is shown when nobody watches)."""
+    with progress_bar(quiet, total=total, unit="step", desc=what, mininterval=0.1) as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        yield step
+
+
 def quietly(handler):
     """A handler whose confirmation lines on standard output are dropped with ``--quiet``
     (errors still reach standard error as one ``Error:`` line, and the exit code tells the
     outcome). For commands whose output is a confirmation, not data."""
-    import contextlib
     import functools
     import io
 

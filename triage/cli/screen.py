@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from contextlib import contextmanager
 
-from triage.cli.common import EXIT_OK, load_model, model_arg, progress_bar, quiet_arg, say
-
-
-@contextmanager
-def _steps(total: int, what: str, quiet: bool):
-    """A progress bar on standard error (only for a person watching: a tty and no --quiet);
-    yields the callback that advances it by one step."""
-    with progress_bar(quiet, total=total, unit="step", desc=what, mininterval=0.1) as bar:
-        def step(name: str) -> None:
-            bar.set_postfix_str(name)
-            bar.update(1)
-
-        yield step
+from triage.cli.common import EXIT_OK, load_model, model_arg, progress_steps, quiet_arg, say
 
 
 def add_commands(sub, fmt) -> None:
@@ -94,7 +81,7 @@ def cmd_screen(a) -> int:
     from triage.screening.settings import check_month
 
     check_month(a.month)  # refuse a bad month before loading the model
-    with _steps(len(STEPS) + 1, f"screen {a.month}", a.quiet) as step:
+    with progress_steps(a.quiet, len(STEPS) + 1, f"screen {a.month}") as step:
         model = load_model(a.model)
         step("model loaded")
         result = screen_month(a.input, a.month, model, data_dir=a.data, previous=a.previous or (),
@@ -145,7 +132,7 @@ def cmd_calibrate(a) -> int:
 def cmd_corrections_import(a) -> int:
     from triage.screening.corrections import import_corrections
 
-    with _steps(2, "import corrections", a.quiet) as step:
+    with progress_steps(a.quiet, 2, "import corrections") as step:
         s = import_corrections(a.workbook, a.data, skip_errors=a.skip_errors, progress=step)
     for b in s.skipped:
         print(f"skipped: {b}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from triage.cli.common import EXIT_OK, progress_bar, quiet_arg, say
+from triage.cli.common import EXIT_OK, progress_steps, quiet_arg, say
 from triage.model.names import CLASSIFIERS, FEATURE_SETS
 
 
@@ -44,11 +44,7 @@ def cmd_train(a) -> int:
     if not a.no_promote:
         say("training; the new version is then compared with the current one on the same folds...", a.quiet)
     total = training_steps(a.features, a.classifiers, promote=not a.no_promote)
-    with progress_bar(a.quiet, total=total, unit=" steps", desc="train") as bar:
-        def step(name: str) -> None:
-            bar.set_postfix_str(name)
-            bar.update(1)
-
+    with progress_steps(a.quiet, total, "train") as step:
         trained = train_from_data(a.data, a.models, random_state=a.seed, cv=a.cv, version=a.version_name,
                                   promote=not a.no_promote, force=a.force, n_jobs=a.jobs, feature_sets=a.features,
                                   classifiers=a.classifiers, progress=step)
