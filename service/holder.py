@@ -19,10 +19,11 @@ import logging
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
-from triage.store.folder import resolve_model_dir, write_atomic_text
+from triage.files.atomic import write_text
+from triage.store.folder import resolve_model_dir
 from triage.errors import ModelError, TriageError
 
 log = logging.getLogger("service.holder")
@@ -40,9 +41,6 @@ class LoadResult:
     version: str
     path: str
     seconds: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _default_loader(folder):
@@ -157,7 +155,7 @@ class ModelHolder:
         """Tell the other worker processes which version folder to load."""
         payload = {"version": result.version, "path": result.path, "pid": os.getpid(),
                    "at": dt.datetime.now(dt.timezone.utc).isoformat()}
-        write_atomic_text(Path(signal_file), json.dumps(payload) + "\n")
+        write_text(Path(signal_file), json.dumps(payload) + "\n")
 
     def follow(self, signal_file: str | Path, interval: float = 1.0, stop: threading.Event | None = None
                ) -> threading.Thread:

@@ -6,7 +6,7 @@ days), so ``triage classify``, the API, the screening and the register give one 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 
 from triage.calendar import FIRST_YEAR, LAST_YEAR, load_calendar
@@ -21,9 +21,6 @@ class Routing:
     deadline_days: int
     deadline: str | None  # ISO date, None when no intake date was given
     deputy: str | None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _in_range(day: dt.date, field: str, text=None) -> dt.date:

@@ -68,11 +68,6 @@ class ImportSummary:
     total: int = 0  # rows of corrections.csv afterwards
     skipped: list = field(default_factory=list)  # bad cells left out with skip_errors
 
-    def to_dict(self) -> dict:
-        d = dict(self.__dict__)
-        d["skipped"] = [str(b) for b in self.skipped]
-        return d
-
 
 def read_filled(path, taxonomy: Taxonomy) -> tuple[list[dict], list[BadCell], int]:
     """The corrections a filled workbook holds, every bad cell, and how many rows were not

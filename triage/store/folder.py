@@ -38,9 +38,8 @@ from triage.store.mark import CARD_FILE, CURRENT_FILE, current_version, set_curr
 from triage.taxonomy import Taxonomy
 
 __all__ = ["CARD_FILE", "CURRENT_FILE", "FORMAT", "load", "read_card", "rebuild", "resolve_model_dir", "save",
-           "set_current", "sha256_file", "sha256_files", "write_atomic_text"]
+           "set_current", "sha256_file", "sha256_files"]
 
-write_atomic_text = write_text  # the old name of the one atomic writer
 FORMAT = 2
 TAXONOMY_FILE, SEGMENTER_FILE = "taxonomy.json", "segmenter.json"
 FILES = (TAXONOMY_FILE, SEGMENTER_FILE, SCORER_ARRAYS, SCORER_META, PARITY_FILE, PIPELINES_FILE)

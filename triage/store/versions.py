@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.errors import ModelError
@@ -114,9 +114,6 @@ class Decision:
     tolerance: float
     scores: dict = field(default_factory=dict)   # task -> {"current": f1, "candidate": f1, "delta": d}
     reason: str = ""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def decide(comparison, tolerance: float = TOLERANCE, force: bool = False) -> Decision:
