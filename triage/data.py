@@ -20,13 +20,17 @@ from triage.taxonomy import Taxonomy, load_taxonomy
 from triage.text import normalise
 
 CORPUS_COLUMNS = ("id", "text", "category", "tier")
+OPTIONAL_COLUMNS = ("subtopic",)  # empty or absent: the opinion has no subtopic
+OUT_OF_SCOPE_COLUMNS = ("id", "text", "kind")
 # every file of a data folder that a model is trained from, in the order they are hashed
-FILES = ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt", "offtopic.txt")
+FILES = ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt", "offtopic.txt",
+         "out_of_scope.csv", "lexicon.toml")
 LABELLED = ("corpus.csv", "corrections.csv")
 
 
 def read_labelled(path: str | Path, taxonomy: Taxonomy, what: str = "corpus") -> pd.DataFrame:
-    """Read a labelled CSV (columns id, text, category, tier) and check every row.
+    """Read a labelled CSV (columns id, text, category, tier, and optionally subtopic) and check
+    every row (a subtopic must be one of the taxonomy's, under the row's category).
 
     All problems are reported at once, each with its line number."""
     path = Path(path)
@@ -42,6 +46,13 @@ def read_labelled(path: str | Path, taxonomy: Taxonomy, what: str = "corpus") ->
                          f"found {list(df.columns)}")
     problems = []
     cats, tiers = set(taxonomy.category_codes), set(taxonomy.tier_codes)
+    if "subtopic" not in df.columns:
+        df["subtopic"] = ""
+    owner = {st.code: st.category for st in taxonomy.subtopics}
+    for i, (sub, cat) in enumerate(zip(df["subtopic"], df["category"]), start=2):
+        if sub and owner.get(sub) != cat and cat in cats:
+            problems.append(f"line {i}: subtopic {sub!r} is not one of category {cat!r}'s "
+                            f"{sorted(k for k, v in owner.items() if v == cat)}")
     for i, row in enumerate(df.itertuples(index=False), start=2):  # line 1 is the header
         if not normalise(row.text):
             problems.append(f"line {i}: empty text")
@@ -54,7 +65,30 @@ def read_labelled(path: str | Path, taxonomy: Taxonomy, what: str = "corpus") ->
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise InputError(f"{what} file {path}: {len(problems)} bad rows: " + "; ".join(problems[:10]) + more)
-    return df[list(CORPUS_COLUMNS)].copy()
+    return df[list(CORPUS_COLUMNS + OPTIONAL_COLUMNS)].copy()
+
+
+def read_out_of_scope(path: str | Path, taxonomy: Taxonomy) -> pd.DataFrame:
+    """Read ``out_of_scope.csv`` (columns id, text, kind): texts that are no enterprise opinion,
+    each with one of the taxonomy's out-of-scope kinds. All bad rows are reported at once."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"out-of-scope file {path.name} is not a readable UTF-8 CSV: {exc}") from None
+    missing = [c for c in OUT_OF_SCOPE_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError(f"out-of-scope file {path.name}: expected columns {list(OUT_OF_SCOPE_COLUMNS)}, "
+                         f"missing {missing}; found {list(df.columns)}")
+    kinds = set(taxonomy.kind_codes)
+    problems = [f"line {i}: empty text" for i, t in enumerate(df["text"], start=2) if not normalise(t)]
+    problems += [f"line {i}: kind {k!r} is not one of {sorted(kinds)}" for i, k in enumerate(df["kind"], start=2)
+                 if k not in kinds]
+    problems += [f"duplicate id {v!r}" for v in df["id"][df["id"].duplicated()].unique()[:10]]
+    if problems:
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise InputError(f"out-of-scope file {path.name}: {len(problems)} bad rows: " + "; ".join(problems[:10]) + more)
+    return df[list(OUT_OF_SCOPE_COLUMNS)].copy()
 
 
 def merge_corrections(corpus: pd.DataFrame, corrections: pd.DataFrame | None) -> tuple[pd.DataFrame, int]:
@@ -69,6 +103,8 @@ def merge_corrections(corpus: pd.DataFrame, corrections: pd.DataFrame | None) ->
     ckey = corrections["text"].map(normalise)
     base = corpus.loc[~key.isin(set(ckey))]
     merged = pd.concat([base, corrections], ignore_index=True)
+    if "subtopic" in merged.columns:
+        merged["subtopic"] = merged["subtopic"].fillna("")
     return merged, len(corrections)
 
 
@@ -93,6 +129,7 @@ class LabelledData:
     file_hashes: dict[str, str]
     sha256: str
     n_corpus: int
+    kinds: list | None = None  # the out-of-scope kind of each off-topic text (None: not known)
 
     @property
     def n_corrections(self) -> int:
@@ -137,7 +174,21 @@ class DataFolder:
         return read_labelled(path, taxonomy or self.taxonomy(), "corrections") if path.is_file() else None
 
     def offtopic(self) -> list[str]:
-        return read_lines(self.file("offtopic.txt"))
+        """Texts of no category: the lines of ``offtopic.txt`` (kind unknown), then the texts of
+        ``out_of_scope.csv``."""
+        return self.out_of_scope()[0]
+
+    def out_of_scope(self, taxonomy: Taxonomy | None = None) -> tuple[list[str], list]:
+        """(texts, kinds) of no category: ``offtopic.txt`` lines (kind None), then
+        ``out_of_scope.csv`` rows with their kinds."""
+        texts = read_lines(self.file("offtopic.txt"))
+        kinds: list = [None] * len(texts)
+        path = self.file("out_of_scope.csv")
+        if path.is_file():
+            frame = read_out_of_scope(path, taxonomy or self.taxonomy())
+            texts += frame["text"].tolist()
+            kinds += frame["kind"].tolist()
+        return texts, kinds
 
     def segmenter(self):
         """A ``Segmenter`` with the folder's user dictionary and stop words (where present)."""
@@ -166,4 +217,5 @@ class DataFolder:
                              base_category=[base.get(k, (None, None))[0] for k in key],
                              base_tier=[base.get(k, (None, None))[1] for k in key]).reset_index(drop=True)
         digest, each = self.hashes()
-        return LabelledData(self.path, taxonomy, frame, self.offtopic(), each, digest, int(len(corpus)))
+        off, kinds = self.out_of_scope(taxonomy)
+        return LabelledData(self.path, taxonomy, frame, off, each, digest, int(len(corpus)), kinds)

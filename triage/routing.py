@@ -68,16 +68,27 @@ def working_deadline(start: dt.date, days: int) -> dt.date:
     return load_calendar().add_working_days(start, days)
 
 
-def route(taxonomy: Taxonomy, category: str, tier: str, intake_date=None, deputy: str | None = None) -> Routing:
-    """Lead agency from the category, deadline from the tier counted in working days from
-    the intake date. A date outside the calendar raises ``InputError``."""
-    cat = taxonomy.category(category)
+def route(taxonomy: Taxonomy, category: str | None, tier: str, intake_date=None, deputy: str | None = None, *,
+          subtopic: str | None = None, kind: str | None = None) -> Routing:
+    """Lead agency from the subtopic when it names one, else from the category; for an
+    out-of-scope ``kind`` (no category), the agency to refer it to. Deadline from the tier
+    counted in working days from the intake date. A date outside the calendar raises ``InputError``."""
+    if kind:
+        k = taxonomy.kind(kind)
+        agency, agency_en = k.referral_zh, k.referral_en
+    else:
+        cat = taxonomy.category(category)
+        sub = taxonomy.subtopic(subtopic) if subtopic else None
+        if sub is not None and sub.lead_agency_zh:
+            agency, agency_en = sub.lead_agency_zh, sub.lead_agency_en or cat.lead_agency_en
+        else:
+            agency, agency_en = cat.lead_agency_zh, cat.lead_agency_en
     t = taxonomy.tier(tier)
     start = parse_date(intake_date)
     deadline = working_deadline(start, t.deadline_days).isoformat() if start else None
     return Routing(
-        lead_agency=cat.lead_agency_zh,
-        lead_agency_en=cat.lead_agency_en,
+        lead_agency=agency,
+        lead_agency_en=agency_en,
         deadline_days=t.deadline_days,
         deadline=deadline,
         deputy=(str(deputy).strip() or None) if deputy is not None else None,

@@ -1,4 +1,5 @@
-"""The taxonomy: categories and routing tiers, loaded from a TOML data file.
+"""The taxonomy: categories with their subtopics, out-of-scope kinds and routing tiers,
+loaded from a TOML data file.
 
 A station changes its categories by editing the file (see ``data/taxonomy.toml``) and
 retraining; no code knows the category codes.
@@ -26,6 +27,32 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Subtopic:
+    """The second level: a subtopic belongs to one category; its lead agency, when given,
+    overrides the category's."""
+    code: str
+    category: str
+    name_zh: str
+    name_en: str
+    description: str = ""
+    lead_agency_zh: str = ""
+    lead_agency_en: str = ""
+
+
+@dataclass(frozen=True)
+class OutOfScopeKind:
+    """What the station receives that is no enterprise opinion of any category (a wage
+    dispute, residents' complaints...): the tier it suggests and the agency to refer it to."""
+    code: str
+    name_zh: str
+    name_en: str
+    tier: str
+    referral_zh: str
+    referral_en: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Tier:
     code: str
     name_zh: str
@@ -49,10 +76,32 @@ class Taxonomy:
     categories: tuple[Category, ...]
     tiers: tuple[Tier, ...]
     screening: ScreeningRule = field(default_factory=ScreeningRule)
+    subtopics: tuple[Subtopic, ...] = ()
+    out_of_scope: tuple[OutOfScopeKind, ...] = ()
 
     @property
     def category_codes(self) -> list[str]:
         return [c.code for c in self.categories]
+
+    @property
+    def subtopic_codes(self) -> list[str]:
+        return [s.code for s in self.subtopics]
+
+    @property
+    def kind_codes(self) -> list[str]:
+        return [k.code for k in self.out_of_scope]
+
+    def subtopic(self, code: str) -> Subtopic:
+        for s in self.subtopics:
+            if s.code == code:
+                return s
+        raise TaxonomyError(f"unknown subtopic code {code!r}; expected one of {self.subtopic_codes}")
+
+    def kind(self, code: str) -> OutOfScopeKind:
+        for k in self.out_of_scope:
+            if k.code == code:
+                return k
+        raise TaxonomyError(f"unknown out-of-scope kind {code!r}; expected one of {self.kind_codes}")
 
     @property
     def tier_codes(self) -> list[str]:
@@ -117,9 +166,9 @@ def _codes_ok(entries: list, label: str, source: str) -> None:
 def _parse(raw: dict, source: str) -> Taxonomy:
     cats_raw = raw.get("categories")
     tiers_raw = raw.get("tiers")
-    if not isinstance(cats_raw, list) or len(cats_raw) < 2:
+    if not isinstance(cats_raw, (list, tuple)) or len(cats_raw) < 2:
         raise TaxonomyError(f"{source}: expected at least 2 [[categories]] entries, found {len(cats_raw or [])}")
-    if not isinstance(tiers_raw, list) or len(tiers_raw) < 1:
+    if not isinstance(tiers_raw, (list, tuple)) or len(tiers_raw) < 1:
         raise TaxonomyError(f"{source}: expected at least 1 [[tiers]] entry, found {len(tiers_raw or [])}")
     categories = []
     for i, c in enumerate(cats_raw):
@@ -153,6 +202,15 @@ def _parse(raw: dict, source: str) -> Taxonomy:
         )
     _codes_ok(categories, "category", source)
     _codes_ok(tiers, "tier", source)
+    subtopics = _subtopics(raw.get("subtopics", []), [c.code for c in categories], source)
+    kinds = _kinds(raw.get("out_of_scope", []), [t.code for t in tiers], source)
+    _codes_ok(subtopics, "subtopic", source)
+    _codes_ok(kinds, "out_of_scope", source)
+    shared = sorted({c.code for c in categories} & {e.code for e in subtopics + kinds}
+                    | {e.code for e in subtopics} & {k.code for k in kinds})
+    if shared:
+        raise TaxonomyError(f"{source}: codes {shared} are used twice (categories, subtopics and out_of_scope "
+                            "kinds need codes of their own)")
     scr = raw.get("screening", {}) or {}
     rule = ScreeningRule(
         escalate_to_tier=scr.get("escalate_to_tier"),
@@ -169,4 +227,47 @@ def _parse(raw: dict, source: str) -> Taxonomy:
         categories=tuple(categories),
         tiers=tuple(tiers),
         screening=rule,
+        subtopics=subtopics,
+        out_of_scope=kinds,
     )
+
+
+def _entries(raw, label: str, source: str) -> list:
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(e, dict) for e in raw):
+        raise TaxonomyError(f"{source}: expected [[{label}]] tables, found {type(raw).__name__}")
+    return raw
+
+
+def _subtopics(raw, categories: list[str], source: str) -> tuple[Subtopic, ...]:
+    out = []
+    for i, e in enumerate(_entries(raw, "subtopics", source)):
+        where = f"{source}: subtopics[{i}]"
+        cat = _require(e, "category", str, where)
+        if cat not in categories:
+            raise TaxonomyError(f"{where}: category {cat!r} is not a category code {categories}")
+        out.append(Subtopic(code=_require(e, "code", str, where), category=cat,
+                            name_zh=_require(e, "name_zh", str, where), name_en=_require(e, "name_en", str, where),
+                            description=str(e.get("description", "")),
+                            lead_agency_zh=str(e.get("lead_agency_zh", "")),
+                            lead_agency_en=str(e.get("lead_agency_en", ""))))
+    if out:
+        bare = [c for c in categories if not any(s.category == c for s in out)]
+        if bare:
+            raise TaxonomyError(f"{source}: categories {bare} have no subtopic; give every category at least one "
+                                "[[subtopics]] entry, or none at all")
+    return tuple(out)
+
+
+def _kinds(raw, tiers: list[str], source: str) -> tuple[OutOfScopeKind, ...]:
+    out = []
+    for i, e in enumerate(_entries(raw, "out_of_scope", source)):
+        where = f"{source}: out_of_scope[{i}]"
+        tier = _require(e, "tier", str, where)
+        if tier not in tiers:
+            raise TaxonomyError(f"{where}: tier {tier!r} is not a tier code {tiers}")
+        out.append(OutOfScopeKind(code=_require(e, "code", str, where), name_zh=_require(e, "name_zh", str, where),
+                                  name_en=_require(e, "name_en", str, where), tier=tier,
+                                  referral_zh=_require(e, "referral_zh", str, where),
+                                  referral_en=_require(e, "referral_en", str, where),
+                                  description=str(e.get("description", ""))))
+    return tuple(out)

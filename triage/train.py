@@ -54,7 +54,8 @@ def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path |
     model = TriageModel(data.taxonomy, folder_in.segmenter(), cv=cv, random_state=random_state, n_jobs=n_jobs,
                         **kwargs)
     frame = data.frame
-    model.fit(frame["text"].tolist(), frame["category"], frame["tier"], offtopic=data.offtopic, progress=progress)
+    model.fit(frame["text"].tolist(), frame["category"], frame["tier"], offtopic=data.offtopic, progress=progress,
+              subtopics=frame["subtopic"].tolist(), kinds=data.kinds)
     folder = save(model, models_dir, data.card(), version)
     if progress is not None:
         progress("saved")

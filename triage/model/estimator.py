@@ -11,6 +11,7 @@ import numpy as np
 from triage.errors import InputError, ModelError
 from triage.model.fast.packed import PackedPipeline
 from triage.model.fitting import CONSTANT, fit_model
+from triage.model.hierarchy import Hierarchy, temper
 from triage.model.names import CLASSIFIERS, FEATURE_SETS
 from triage.model.prediction import FIELDS, OFFTOPIC, REVIEW_REASONS, Prediction, columns
 from triage.model.scoring import Scores, packed_scores, sklearn_scores
@@ -106,32 +107,39 @@ class TriageModel:
 
     # ----------------------------------------------------------------------------- fit
     def fit(self, texts: Sequence[str], categories: Sequence[str], tiers: Sequence[str],
-            offtopic: Iterable[str] = (), progress=None) -> "TriageModel":
+            offtopic: Iterable[str] = (), progress=None, subtopics: Sequence[str] | None = None,
+            kinds: Sequence[str] | None = None) -> "TriageModel":
         """Train on labelled opinions. ``offtopic``: texts that belong to no category (greetings,
         canteen questions...); the category model learns them as a background class
         (``OFFTOPIC``), so that such text is flagged for review instead of forced into a class.
-        ``progress``: an optional callable given a short label after each cross-validated candidate."""
-        state = fit_model(self, texts, categories, tiers, offtopic, progress)
+        ``progress``: an optional callable given a short label after each cross-validated candidate.
+        ``subtopics``: one per opinion (a code of the taxonomy's subtopics under the opinion's
+        category, or empty); ``kinds``: one out-of-scope kind per off-topic text (or empty).
+        The category model then learns the subtopics and kinds, and a category's probability
+        is the sum of its subtopics' (``triage.model.hierarchy``)."""
+        state = fit_model(self, texts, categories, tiers, offtopic, progress, subtopics, kinds)
         self._set_state(**state)
         return self
 
     # ----------------------------------------------------------------------- the parts
     @classmethod
     def from_parts(cls, params: dict, *, segmenter: Segmenter, categories: Sequence[str], tiers: Sequence[str],
-                   review_threshold: float, report: dict | None = None,
+                   review_threshold: float, report: dict | None = None, temperature: float = 1.0,
                    packed: tuple[PackedPipeline, PackedPipeline] | None = None,
                    pipelines: dict | Callable[[], dict] | None = None, card: dict | None = None,
                    path: str | None = None) -> "TriageModel":
         """A fitted model from its parts (what ``to_parts`` gives, or a model folder holds).
 
-        params: the constructor's parameters. packed: the numpy scorer (category, tier), or
+        params: the constructor's parameters. categories: the category model's classes (subtopics,
+        categories and out-of-scope kinds as ``triage.model.hierarchy`` names them). temperature:
+        the calibration of the category probabilities. packed: the numpy scorer (category, tier), or
         None to predict through scikit-learn. pipelines: {"category": Pipeline, "tier": Pipeline}
         or a function giving them when first needed. card, path: where a saved model came from."""
         if packed is None and pipelines is None:
             raise ModelError("a model needs its packed scorer or its scikit-learn pipelines; found neither")
         model = cls(**params)
-        model._set_state(segmenter=segmenter, categories=categories, tiers=tiers, review_threshold=review_threshold,
-                         report=report or {}, packed=packed, pipelines=pipelines)
+        model._set_state(segmenter=segmenter, labels=categories, tiers=tiers, review_threshold=review_threshold,
+                         temperature=temperature, report=report or {}, packed=packed, pipelines=pipelines)
         if card is not None:
             model.card_ = card
         if path is not None:
@@ -151,16 +159,22 @@ class TriageModel:
 
             packed = pack_pair(pipelines["category"], pipelines["tier"])
         return {"params": self.get_params(deep=False), "segmenter": self._segmenter(),
-                "categories": list(self.categories_), "tiers": list(self.tiers_),
-                "review_threshold": float(self.review_threshold_), "report": self.report_,
+                "categories": list(self.labels_), "tiers": list(self.tiers_),
+                "review_threshold": float(self.review_threshold_), "temperature": float(self.temperature_),
+                "report": self.report_,
                 "packed": packed, "pipelines": pipelines}
 
-    def _set_state(self, *, segmenter, categories, tiers, review_threshold, report, packed, pipelines) -> None:
-        if packed is not None and (list(packed[0].classes_) != list(categories)
+    def _set_state(self, *, segmenter, labels, tiers, review_threshold, report, packed, pipelines,
+                   temperature: float = 1.0) -> None:
+        if packed is not None and (list(packed[0].classes_) != list(labels)
                                    or list(packed[1].classes_) != list(tiers)):
             raise ModelError("the packed scorer's classes differ from the model's labels")
         self.segmenter_ = segmenter
-        self.categories_, self.tiers_ = list(categories), list(tiers)
+        self.labels_, self.tiers_ = [str(c) for c in labels], list(tiers)
+        self.hierarchy_ = Hierarchy(self.labels_, {s.code: s.category for s in self.taxonomy.subtopics},
+                                    self.taxonomy.category_codes)
+        self.categories_ = list(self.hierarchy_.coarse)
+        self.temperature_ = float(temperature)
         self.review_threshold_ = float(review_threshold)
         self.report_ = report
         self.packed_ = tuple(packed) if packed is not None else None
@@ -220,11 +234,16 @@ class TriageModel:
 
     def scores(self, joined: list[str]) -> Scores:
         """Probabilities, features and weights of segmented texts, by the packed scorer when the
-        model has one, else by scikit-learn."""
+        model has one, else by scikit-learn: ``fine`` (the category model's classes, ``labels_``)
+        and ``category`` (their sums per category, calibrated; columns in ``categories_`` order)."""
         packed = self.packed_
         if packed is not None and packed[0].fast and packed[1].fast:
-            return packed_scores(packed[0], packed[1], joined)
-        return sklearn_scores(self.category_pipeline_, self.tier_pipeline_, joined)
+            sc = packed_scores(packed[0], packed[1], joined)
+        else:
+            sc = sklearn_scores(self.category_pipeline_, self.tier_pipeline_, joined)
+        sc.fine = sc.category
+        sc.category = temper(self.hierarchy_.aggregate(sc.fine), self.temperature_)
+        return sc
 
     def predict_proba(self, texts) -> np.ndarray:
         """Category probabilities, one row per text, columns in ``classes_`` order."""

@@ -3,14 +3,16 @@ all data (sharing vectorisers between the category and the tier where they can),
 prediction, and the review threshold chosen on out-of-fold predictions."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from triage.errors import InputError
-from triage.model.prediction import OFFTOPIC
+from triage.model.hierarchy import OFFTOPIC, Hierarchy, fine_label, parent
 from triage.segment import Segmenter
 
+MIN_FINE = 6  # texts a subtopic or an out-of-scope kind needs to be learned as a class of its own
 CONSTANT = "constant"  # the "classifier" of a tier model when there is a single tier
 
 
@@ -27,12 +29,63 @@ def _check_labels(values, allowed, what):
         raise InputError(f"unknown {what} codes {unknown}; the taxonomy has {list(allowed)}")
 
 
+class Coarse:
+    """Fine label -> coarse label for one taxonomy (see ``triage.model.hierarchy``)."""
+
+    def __init__(self, taxonomy):
+        self.taxonomy = taxonomy
+        self.map = {s.code: s.category for s in taxonomy.subtopics}
+
+    def __call__(self, label: str) -> str:
+        return parent(label, self.map)
+
+    def hierarchy(self, classes) -> Hierarchy:
+        return Hierarchy(classes, self.map, self.taxonomy.category_codes)
+
+
+def training_labels(taxonomy, categories, subtopics=None, n_offtopic: int = 0, kinds=None) -> np.ndarray:
+    """The fine label of every training text: the opinions' (subtopic or category), then the
+    off-topic texts' (``OFFTOPIC`` or ``OFFTOPIC:kind``). Unknown or mismatched codes raise
+    ``InputError`` naming the first rows."""
+    categories = list(categories)
+    subs = [None] * len(categories) if subtopics is None else [s or None for s in subtopics]
+    if len(subs) != len(categories):
+        raise InputError(f"subtopics: expected {len(categories)} values (one per text), found {len(subs)}")
+    kinds = [None] * n_offtopic if kinds is None else [k or None for k in kinds]
+    if len(kinds) != n_offtopic:
+        raise InputError(f"kinds: expected {n_offtopic} values (one per off-topic text), found {len(kinds)}")
+    owner = {s.code: s.category for s in taxonomy.subtopics}
+    bad = [i for i, (c, s) in enumerate(zip(categories, subs)) if s is not None and owner.get(s) != c]
+    if bad:
+        i = bad[0]
+        raise InputError(f"{len(bad)} texts have a subtopic outside their category, first at position {i}: "
+                         f"subtopic {subs[i]!r} under category {categories[i]!r} (the taxonomy puts it under "
+                         f"{owner.get(subs[i])!r})")
+    _check_labels([k for k in kinds if k], taxonomy.kind_codes, "out-of-scope kind")
+    fine = [fine_label(c, s) for c, s in zip(categories, subs)] + [fine_label(None, kind=k) for k in kinds]
+    coarse = Coarse(taxonomy)
+    counts = Counter(fine)
+    # a subtopic or kind with too few texts to be cross-validated counts for its parent only
+    fine = [f if counts[f] >= MIN_FINE or coarse(f) == f else (c if i < len(categories) else OFFTOPIC)
+            for i, (f, c) in enumerate(zip(fine, categories + [OFFTOPIC] * len(kinds)))]
+    counts = Counter(fine)
+    # ... and a parent left with too few texts of its own joins its largest learned child
+    largest = {}
+    for f, k in counts.most_common():
+        if coarse(f) != f:
+            largest.setdefault(coarse(f), f)
+    fine = [largest[f] if counts[f] < MIN_FINE and f in largest else f for f in fine]
+    return np.asarray(fine, dtype=object)
+
+
 def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Sequence[str],
-              offtopic: Iterable[str] = (), progress=None) -> dict:
+              offtopic: Iterable[str] = (), progress=None, subtopics=None, kinds=None) -> dict:
     """The learned state of ``model`` (a ``TriageModel``, read for its parameters only) trained
     on the labelled opinions: the keyword arguments of ``TriageModel._set_state``.
-    ``progress``: called with a short label after each cross-validated candidate."""
-    from triage.model.selection import choose_threshold, compare, metrics, restricted_argmax, review_stats
+    ``subtopics``: one per opinion (empty for none); ``kinds``: the out-of-scope kind of each
+    off-topic text. ``progress``: called with a short label after each cross-validated candidate."""
+    from triage.model.outcomes import oof_report
+    from triage.model.selection import compare
 
     texts = list(texts)
     categories = np.asarray(categories, dtype=object)
@@ -46,16 +99,23 @@ def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Seq
     empty = [i for i, j in enumerate(joined) if not j]
     if empty:
         raise InputError(f"{len(empty)} training texts have no usable words, first at position {empty[0]}")
-    offtopic = [t for t in offtopic if seg.tokens(t)]
+    offtopic = list(offtopic)
+    kinds = [None] * len(offtopic) if kinds is None else list(kinds)
+    if len(kinds) != len(offtopic):
+        raise InputError(f"kinds: expected {len(offtopic)} values (one per off-topic text), found {len(kinds)}")
     off_joined = seg.join(offtopic)
+    usable = [i for i, j in enumerate(off_joined) if j]
+    off_joined, kinds = [off_joined[i] for i in usable], [kinds[i] for i in usable]
     cat_joined = joined + off_joined
-    cat_y = np.concatenate([categories, np.array([OFFTOPIC] * len(offtopic), dtype=object)])
+    cat_y = training_labels(model.taxonomy, categories, subtopics, len(off_joined), kinds)
+    coarse = Coarse(model.taxonomy)
     cat_labels = [c for c in model.taxonomy.category_codes if c in set(categories)]
     tier_labels = [t for t in model.taxonomy.tier_codes if t in set(tiers)]
     args = dict(n_splits=model.cv, random_state=model.random_state, n_jobs=model.n_jobs, min_df=model.min_df)
     step = (lambda part: (lambda name: progress(f"{part}: {name}"))) if progress else (lambda part: None)
     cat_table, cat_best, (cat_classes, cat_oof) = compare(
-        cat_joined, cat_y, cat_labels, model.feature_sets, model.classifiers, progress=step("category"), **args)
+        cat_joined, cat_y, cat_labels, model.feature_sets, model.classifiers, progress=step("category"),
+        coarse_of=coarse, **args)
     if len(tier_labels) > 1:
         tier_table, tier_best, (tier_classes, tier_oof) = compare(
             joined, tiers, tier_labels, model.feature_sets, model.classifiers, progress=step("tier"), **args)
@@ -64,36 +124,26 @@ def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Seq
         tier_classes, tier_oof = np.array(tier_labels, dtype=object), np.ones((len(texts), 1))
 
     pipes, packed = _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers)
-
-    n = len(texts)
-    real = [i for i, c in enumerate(cat_classes) if c != OFFTOPIC]
-    top = cat_oof[:, real].max(axis=1)
-    other = cat_classes[np.argmax(cat_oof, axis=1)] == OFFTOPIC
-    cat_pred = restricted_argmax(cat_classes, cat_oof[:n], cat_labels)
-    tier_pred = tier_classes[np.argmax(tier_oof, axis=1)]
-    review = choose_threshold(top[:n], cat_pred == categories, other[:n], top[n:], other[n:],
-                              model.review_target_accuracy)
-    if model.review_threshold != "auto":
-        review.update(threshold=float(model.review_threshold),
-                      **review_stats(top[:n], cat_pred == categories, other[:n], top[n:], other[n:],
-                                     float(model.review_threshold)))
+    outcome = oof_report(model, coarse.hierarchy(cat_classes), cat_oof, cat_y, tiers, tier_classes, tier_oof,
+                         cat_labels, tier_labels)
     report = {
-        "n_train": n,
-        "n_offtopic": len(offtopic),
+        "n_train": len(texts),
+        "n_offtopic": len(off_joined),
         "cv_folds": model.cv,
         "min_df": model.min_df,
         "random_state": model.random_state,
         "category": {"selected": {"features": cat_best[0], "classifier": cat_best[1]},
-                     "comparison": cat_table, "cv": metrics(categories, cat_pred, cat_labels)},
+                     "comparison": cat_table, "cv": outcome["category"]},
         "tier": {"selected": {"features": tier_best[0], "classifier": tier_best[1]},
                  "comparison": tier_table,
-                 "cv": metrics(tiers, tier_pred, tier_labels) if len(tier_labels) > 1 else _constant_metrics(tiers)},
-        "review": review,
+                 "cv": outcome["tier"] if len(tier_labels) > 1 else _constant_metrics(tiers)},
+        **{k: v for k, v in outcome.items() if k not in ("category", "tier")},
         # one vectoriser (or one feature union) serves both models: features computed once
         "shared_features": bool(packed[0].features is not None and packed[0].features is packed[1].features),
     }
-    return {"segmenter": seg, "categories": list(pipes["category"].classes_), "tiers": list(pipes["tier"].classes_),
-            "review_threshold": review["threshold"], "report": report, "packed": packed, "pipelines": pipes}
+    return {"segmenter": seg, "labels": list(pipes["category"].classes_), "tiers": list(pipes["tier"].classes_),
+            "review_threshold": report["review"]["threshold"], "temperature": report["calibration"]["temperature"],
+            "report": report, "packed": packed, "pipelines": pipes}
 
 
 def _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers):

@@ -24,6 +24,7 @@ class Scores:
     name_info: Callable[[], tuple]  # () -> (per feature a number shared by features of the same name,
     #                                        how many names, the most features sharing one name)
     n_word: int  # the first n_word columns are word features
+    fine: np.ndarray | None = None  # (n, n_fine): the category model's own classes, before adding up
 
     def known(self) -> np.ndarray:
         """Per row: does any word feature (not only character n-grams) fire?"""

@@ -51,22 +51,29 @@ def restricted_argmax(classes, proba, labels) -> np.ndarray:
 
 
 def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_state=0, n_jobs=None, min_df=1,
-            progress=None):
+            progress=None, coarse_of=None):
     """Cross-validate every (feature set, classifier) pair on the same folds.
 
     ``y`` may hold an extra background label (off-topic texts) besides ``labels``: those rows
     take part in training but the scores count the rows of ``labels`` only, predicted
     among ``labels``. Returns the comparison table (best first), the best pair and its
     out-of-fold (classes, probabilities). ``progress``: called with "features+classifier"
-    after each candidate is cross-validated."""
+    after each candidate is cross-validated. ``coarse_of``: for fine labels (subtopics, out-of-scope
+    kinds), a callable giving each label's coarse one, with a ``hierarchy(classes)`` method
+    (``triage.model.fitting.Coarse``): candidates are then scored on the coarse labels."""
     y = np.asarray(y, dtype=object)
-    inside = np.isin(y, labels)
+    coarse_y = np.array([coarse_of(v) for v in y], dtype=object) if coarse_of else y
+    inside = np.isin(coarse_y, labels)
     rows, oof = [], {}
     for fs in feature_sets:
         for clf in classifiers:
             classes, proba = out_of_fold(joined, y, fs, clf, n_splits, random_state, n_jobs, min_df)
-            pred = restricted_argmax(classes, proba[inside], labels)
-            m = metrics(y[inside], pred, labels)
+            if coarse_of is not None:
+                h = coarse_of.hierarchy(classes)
+                pred = restricted_argmax(np.asarray(h.coarse, dtype=object), h.aggregate(proba)[inside], labels)
+            else:
+                pred = restricted_argmax(classes, proba[inside], labels)
+            m = metrics(coarse_y[inside], pred, labels)
             rows.append({"features": fs, "classifier": clf, "macro_f1": m["macro_f1"], "accuracy": m["accuracy"]})
             oof[(fs, clf)] = (classes, proba)
             if progress is not None:

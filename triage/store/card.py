@@ -16,12 +16,12 @@ import sys
 from triage.errors import ModelError
 
 LIBRARIES = ("station-triage", "scikit-learn", "jieba", "numpy", "scipy", "pandas", "joblib")
-DIGESTED = ("format", "version", "labels", "review_threshold", "params", "engine", "files")
+DIGESTED = ("format", "version", "labels", "review_threshold", "calibration", "params", "engine", "files")
 SEQUENCE_PARAMS = ("feature_sets", "classifiers")  # tuples in Python, lists in JSON
 
 
 def card_digest(card: dict) -> str:
-    fields = {k: card.get(k) for k in DIGESTED}
+    fields = {k: card.get(k) for k in DIGESTED if k in card or k != "calibration"}  # cards before 2026-11 have none
     return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False,
                                      separators=(",", ":")).encode("utf-8")).hexdigest()
 

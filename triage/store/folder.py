@@ -99,9 +99,12 @@ def save(model, folder: str | Path, data: dict, version: str | None = None) -> P
             "version": version,
             "created_at": created.isoformat(),
             "taxonomy": {"name": model.taxonomy.name, "version": model.taxonomy.version},
-            "labels": {"categories": [c for c in categories if not c.startswith("_")], "tiers": parts["tiers"],
-                       "classes": {"category": categories, "tier": parts["tiers"]}},
+            "labels": {"categories": [c for c in model.categories_ if not c.startswith("_")],
+                       "subtopics": [c for c in categories if c in set(model.taxonomy.subtopic_codes)],
+                       "kinds": [c.split(":", 1)[1] for c in categories if c.startswith("_offtopic:")],
+                       "tiers": parts["tiers"], "classes": {"category": categories, "tier": parts["tiers"]}},
             "review_threshold": parts["review_threshold"],
+            "calibration": {"temperature": parts.get("temperature", 1.0)},
             "params": params_to_json(parts["params"]),
             "engine": parity["engine"],
             "parity": {k: v for k, v in parity.items() if k != "texts"},
@@ -197,6 +200,7 @@ def load(folder: str | Path):
     classes = card["labels"]["classes"]
     return TriageModel.from_parts(params, segmenter=segmenter, categories=classes["category"], tiers=classes["tier"],
                                   review_threshold=card["review_threshold"], report=card.get("training", {}),
+                                  temperature=float((card.get("calibration") or {}).get("temperature", 1.0)),
                                   packed=packed, pipelines=pipelines, card=card, path=str(folder))
 
 
