@@ -53,6 +53,10 @@ def make_small_data(folder: Path, per_category: int = 40) -> Path:
     corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)
     small = corpus.groupby("category", group_keys=False).head(per_category)
     small.to_csv(folder / "corpus.csv", index=False)
+    if (DATA / "out_of_scope.csv").is_file():  # a few texts of each out-of-scope kind
+        oos = pd.read_csv(DATA / "out_of_scope.csv", dtype=str, keep_default_na=False)
+        oos.groupby("kind", group_keys=False).head(max(8, per_category // 4)).to_csv(folder / "out_of_scope.csv",
+                                                                                    index=False)
     return folder
 
 

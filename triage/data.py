@@ -40,20 +40,27 @@ def read_labelled(path: str | Path, taxonomy: Taxonomy, what: str = "corpus") ->
         raise InputError(f"{what} file not found: {path}") from None
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"{what} file {path} is not a readable UTF-8 CSV: {exc}") from None
+    return check_labelled(df, taxonomy, f"{what} file {path}")
+
+
+def check_labelled(df: pd.DataFrame, taxonomy: Taxonomy, what: str, lines=None) -> pd.DataFrame:
+    """The checks of ``read_labelled`` on a frame already read (``lines``: each row's line in
+    its file, default 2, 3, ...)."""
     missing = [c for c in CORPUS_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(f"{what} file {path}: expected columns {list(CORPUS_COLUMNS)}, missing {missing}; "
+        raise InputError(f"{what}: expected columns {list(CORPUS_COLUMNS)}, missing {missing}; "
                          f"found {list(df.columns)}")
     problems = []
     cats, tiers = set(taxonomy.category_codes), set(taxonomy.tier_codes)
     if "subtopic" not in df.columns:
         df["subtopic"] = ""
     owner = {st.code: st.category for st in taxonomy.subtopics}
-    for i, (sub, cat) in enumerate(zip(df["subtopic"], df["category"]), start=2):
+    lines = list(lines) if lines is not None else list(range(2, len(df) + 2))
+    for i, sub, cat in zip(lines, df["subtopic"], df["category"]):
         if sub and owner.get(sub) != cat and cat in cats:
             problems.append(f"line {i}: subtopic {sub!r} is not one of category {cat!r}'s "
                             f"{sorted(k for k, v in owner.items() if v == cat)}")
-    for i, row in enumerate(df.itertuples(index=False), start=2):  # line 1 is the header
+    for i, row in zip(lines, df.itertuples(index=False)):  # line 1 is the header
         if not normalise(row.text):
             problems.append(f"line {i}: empty text")
         if row.category not in cats:
@@ -64,7 +71,7 @@ def read_labelled(path: str | Path, taxonomy: Taxonomy, what: str = "corpus") ->
     problems += [f"duplicate id {v!r}" for v in dup.unique()[:10]]
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise InputError(f"{what} file {path}: {len(problems)} bad rows: " + "; ".join(problems[:10]) + more)
+        raise InputError(f"{what}: {len(problems)} bad rows: " + "; ".join(problems[:10]) + more)
     return df[list(CORPUS_COLUMNS + OPTIONAL_COLUMNS)].copy()
 
 
@@ -190,13 +197,18 @@ class DataFolder:
             kinds += frame["kind"].tolist()
         return texts, kinds
 
-    def segmenter(self):
-        """A ``Segmenter`` with the folder's user dictionary and stop words (where present)."""
-        from triage.segment import Segmenter
+    def segmenter(self, lexicon: bool = True):
+        """A ``Segmenter`` with the folder's user dictionary and stop words (where present), and
+        its lexicon (``lexicon.toml``, unless ``lexicon`` is False: its variants join the user
+        dictionary and are read as their canonical words)."""
+        from triage.lexicon import dictionary_entries, read_lexicon, synonyms
+        from triage.segment import Segmenter, read_stopwords, read_userdict
 
         userdict, stopwords = self.file("userdict.txt"), self.file("stopwords.txt")
-        return Segmenter.from_files(userdict if userdict.is_file() else None,
-                                    stopwords if stopwords.is_file() else None)
+        words = read_userdict(userdict) if userdict.is_file() else ()
+        concepts = read_lexicon(self.file("lexicon.toml")) if lexicon and self.file("lexicon.toml").is_file() else ()
+        return Segmenter(tuple(words) + tuple(dictionary_entries(concepts, (w for w, _, _ in words))),
+                         read_stopwords(stopwords) if stopwords.is_file() else (), synonyms=synonyms(concepts))
 
     def hashes(self) -> tuple[str, dict[str, str]]:
         """One SHA-256 over the files present and each file's own (as a model card records them)."""

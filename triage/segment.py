@@ -138,7 +138,8 @@ def _bind_jieba(tok):
 class Segmenter:
     """Turn a text into a list of tokens: normalise, mask personal data, cut with jieba
     (precise mode, no HMM, the user dictionary added), drop stop words, punctuation and
-    bare numbers, lower-case Latin letters.
+    bare numbers, lower-case Latin letters, read a lexicon variant as its canonical word
+    (``synonyms``: variant -> canonical, see ``triage.lexicon``).
 
     presegmented: ``True`` when texts arrive already segmented (tokens separated by
     spaces; they are then only split), ``False`` to always run jieba, ``"auto"`` (default)
@@ -150,7 +151,7 @@ class Segmenter:
     """
 
     def __init__(self, userdict: Iterable = (), stopwords: Iterable[str] = (), presegmented="auto",
-                 backend: str | None = None):
+                 backend: str | None = None, synonyms: dict | Iterable = ()):
         if presegmented not in (True, False, "auto"):
             raise ValueError(f"presegmented must be True, False or 'auto', found {presegmented!r}")
         if backend is not None and backend not in BACKENDS:
@@ -159,6 +160,7 @@ class Segmenter:
         self.stopwords = frozenset(stopwords)
         self.presegmented = presegmented
         self.backend = backend
+        self.synonyms = dict(synonyms)
         self._cut = None
         self._memo = {}
 
@@ -173,12 +175,16 @@ class Segmenter:
 
     # pickling: plain data only
     def __getstate__(self):
-        return {"userdict": self.userdict, "stopwords": sorted(self.stopwords), "presegmented": self.presegmented}
+        state = {"userdict": self.userdict, "stopwords": sorted(self.stopwords), "presegmented": self.presegmented}
+        if self.synonyms:  # a segmenter without a lexicon keeps the state it always had
+            state["synonyms"] = sorted(self.synonyms.items())
+        return state
 
     def __setstate__(self, state):
         self.userdict = tuple(tuple(e) for e in state["userdict"])
         self.stopwords = frozenset(state["stopwords"])
         self.presegmented = state["presegmented"]
+        self.synonyms = {str(k): str(v) for k, v in state.get("synonyms", [])}
         self.backend = None
         self._cut = None
         self._memo = {}
@@ -192,7 +198,8 @@ class Segmenter:
     def __repr__(self):
         return (
             f"Segmenter(userdict=<{len(self.userdict)} words>, stopwords=<{len(self.stopwords)} words>, "
-            f"presegmented={self.presegmented!r})"
+            f"presegmented={self.presegmented!r}" + (f", synonyms=<{len(self.synonyms)} variants>)" if self.synonyms
+                                                     else ")")
         )
 
     @property
@@ -240,8 +247,10 @@ class Segmenter:
         return list(filter(None, kept))
 
     def _keep(self, word: str) -> str:
-        """The token a raw word gives: lower-cased, or "" for a stop word, punctuation or a bare number."""
+        """The token a raw word gives: lower-cased, a lexicon variant read as its canonical word,
+        or "" for a stop word, punctuation or a bare number."""
         w = word.strip().lower()
+        w = self.synonyms.get(w, w)
         kept = w if w and w not in self.stopwords and not _NOISE.match(w) else ""
         if len(self._memo) < _MEMO_SIZE:
             self._memo[word] = kept

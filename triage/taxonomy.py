@@ -250,12 +250,7 @@ def _subtopics(raw, categories: list[str], source: str) -> tuple[Subtopic, ...]:
                             description=str(e.get("description", "")),
                             lead_agency_zh=str(e.get("lead_agency_zh", "")),
                             lead_agency_en=str(e.get("lead_agency_en", ""))))
-    if out:
-        bare = [c for c in categories if not any(s.category == c for s in out)]
-        if bare:
-            raise TaxonomyError(f"{source}: categories {bare} have no subtopic; give every category at least one "
-                                "[[subtopics]] entry, or none at all")
-    return tuple(out)
+    return tuple(out)  # a category without subtopics is learned as a whole
 
 
 def _kinds(raw, tiers: list[str], source: str) -> tuple[OutOfScopeKind, ...]:

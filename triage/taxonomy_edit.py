@@ -83,7 +83,7 @@ def rename_category(data_dir: str | Path, code: str, new_code: str | None = None
     path = data_dir / "taxonomy.toml"
     old = load_taxonomy(path)
     old.category(code)  # raises for an unknown code
-    if new_code and new_code != code and new_code in old.category_codes:
+    if new_code and new_code != code and new_code in old.category_codes + old.subtopic_codes + old.kind_codes:
         raise TaxonomyError(f"category code {new_code!r} already exists in {path.name}")
     doc = _read_toml(path)
     for table in doc.get("categories", []):
@@ -94,6 +94,10 @@ def rename_category(data_dir: str | Path, code: str, new_code: str | None = None
                         raise TaxonomyError(f"{path.name}: category {code!r} has no {key} line to change")
                     table[key] = value
             break
+    if new_code and new_code != code:
+        for table in doc.get("subtopics", []):  # the subtopics follow their category
+            if table.get("category") == code:
+                table["category"] = new_code
     _write_taxonomy(path, doc)
     if not new_code or new_code == code:
         return {}

@@ -65,7 +65,8 @@ def teddy_like(tmp_path_factory):
     labels = [c.name_zh for c in tax.categories]
     corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)
     segmenter = Segmenter.from_files(stopwords_path=DATA / "stopwords.txt")
-    off = [l for l in (DATA / "offtopic.txt").read_text("utf-8").splitlines() if segmenter.tokens(l)]
+    off = [t for t in pd.read_csv(DATA / "out_of_scope.csv", dtype=str, keep_default_na=False)["text"]
+           if segmenter.tokens(t)]
     groups = [corpus.loc[corpus["category"] == c, "text"].tolist()[:60] for c in sorted(corpus["category"].unique())]
     groups += [off[:60], off[60:120]]
     rows = [(t, labels[g], "test" if i % 5 == 0 else "train") for g, texts in enumerate(groups)

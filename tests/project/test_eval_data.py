@@ -58,8 +58,8 @@ def test_no_dev_text_is_a_near_duplicate_of_a_training_text():
 
     with open(DATA / "corpus.csv", encoding="utf-8", newline="") as fh:
         train = [r["text"] for r in csv.DictReader(fh)]
-    train += [line.strip() for line in (DATA / "offtopic.txt").read_text(encoding="utf-8").splitlines()
-              if line.strip() and not line.startswith("#")]
+    with open(DATA / "out_of_scope.csv", encoding="utf-8", newline="") as fh:
+        train += [r["text"] for r in csv.DictReader(fh)]
     dev = [r["text"] for r in _dev()]
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).fit(train + dev)
     nearest = linear_kernel(vec.transform(dev), vec.transform(train)).max(axis=1)

@@ -83,8 +83,8 @@ def test_taxonomy_lists_codes_names_agencies_and_deadlines(client, shipped):
     first = tax["categories"][0]
     assert (first["code"], first["name_zh"], first["name_en"], first["lead_agency_zh"]) == \
         ("tax", "税收与税改", "Tax and tax reform", "区税务局")
-    assert set(tax["review_reasons"]) == {"off_topic", "empty_text", "no_usable_words", "no_known_terms",
-                                          "low_confidence"}
+    assert set(tax["review_reasons"]) == {"off_topic", "out_of_scope", "novel", "empty_text", "no_usable_words",
+                                          "no_known_terms", "low_confidence"}
 
 
 def test_model_card_gives_version_metrics_and_labels(client, shipped):

@@ -5,7 +5,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from tests.conftest import DATA
-from triage.data import read_labelled
+from triage.data import FILES, read_labelled
 from triage.segment import Segmenter
 
 
@@ -68,7 +68,7 @@ def test_data_folder_records_what_training_records(small_model, small_data):
     data = DataFolder(small_data).load()
     assert data.card() == triage.read_card(version)["data"]
     assert data.card()["n_rows"] == data.card()["n_corpus"] == 200 and data.n_corrections == 0
-    assert sorted(data.file_hashes) == ["corpus.csv", "offtopic.txt", "stopwords.txt", "taxonomy.toml", "userdict.txt"]
+    assert sorted(data.file_hashes) == sorted(n for n in FILES if n != "corrections.csv")
 
 
 def test_data_folder_lexicons_and_files(tmp_path):
@@ -77,8 +77,8 @@ def test_data_folder_lexicons_and_files(tmp_path):
 
     folder = DataFolder(make_small_data(tmp_path / "data", per_category=2))
     assert folder.segmenter() == Segmenter.from_files(DATA / "userdict.txt", DATA / "stopwords.txt")
-    assert folder.offtopic() == [line.strip() for line in (DATA / "offtopic.txt").read_text("utf-8").splitlines()
-                                 if line.strip()]
+    small_oos = pd.read_csv(folder.path / "out_of_scope.csv", dtype=str, keep_default_na=False)
+    assert folder.offtopic() == small_oos["text"].tolist() and folder.out_of_scope()[1] == small_oos["kind"].tolist()
     assert [p.name for p in folder.present()] == [n for n in FILES if n != "corrections.csv"]
     (folder.path / "userdict.txt").unlink()
     (folder.path / "stopwords.txt").unlink()

@@ -33,8 +33,8 @@ AWKWARD = [
 def texts_of_the_repository() -> list[str]:
     corpus = pd.read_csv(DATA / "corpus.csv", dtype=str, keep_default_na=False)["text"].tolist()
     sample = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)["text"].tolist()
-    lines = [(DATA / "offtopic.txt"), FIXTURES / "offtopic_heldout.txt"]
-    other = [l for p in lines for l in p.read_text("utf-8").splitlines()]
+    other = pd.read_csv(DATA / "out_of_scope.csv", dtype=str, keep_default_na=False)["text"].tolist()
+    other += (FIXTURES / "offtopic_heldout.txt").read_text("utf-8").splitlines()
     paraphrases = pd.read_csv(FIXTURES / "paraphrases.csv", dtype=str, keep_default_na=False)
     words = [l.split()[0] for l in (DATA / "userdict.txt").read_text("utf-8").splitlines() if l.strip()]
     return corpus + sample + other + [t for c in paraphrases.columns for t in paraphrases[c]] + words + AWKWARD

@@ -74,3 +74,51 @@ def test_a_station_adds_and_renames_a_category_without_code_change(tmp_path):
     assert model.taxonomy.category("tax").name_zh == "财税"
     assert model.taxonomy.category("labour").lead_agency_zh == "区人力资源和社会保障局"
     assert load_taxonomy(DATA / "taxonomy.toml").category("tax").name_zh == "税收与税改"
+
+
+# ------------------------------------------------------------- subtopics and out-of-scope kinds
+def test_the_shipped_taxonomy_has_subtopics_under_every_category_and_seven_kinds():
+    from triage.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(DATA / "taxonomy.toml")
+    for code in tax.category_codes:
+        assert sum(s.category == code for s in tax.subtopics) >= 12, code
+    assert tax.kind_codes == ["labour_wages", "environment_residents", "public_order_safety", "social_services",
+                              "personal_family", "congress_deputies", "greetings_chitchat"]
+    wage = tax.kind("labour_wages")
+    assert (wage.tier, wage.referral_zh) == ("on_site", "区人社局劳动保障监察大队")
+    assert tax.subtopic("tax_export_refund").category == "tax"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('[[subtopics]]\ncode = "x1"\ncategory = "nope"\nname_zh = "甲"\nname_en = "A"\n',
+     r"subtopics\[0\]: category 'nope' is not a category code"),
+    ('[[subtopics]]\ncode = "tax"\ncategory = "tax"\nname_zh = "甲"\nname_en = "A"\n', r"codes \['tax'\] are used twice"),
+    ('[[out_of_scope]]\ncode = "wages"\nname_zh = "工资"\nname_en = "Wages"\ntier = "urgent"\nreferral_zh = "甲"\n'
+     'referral_en = "A"\n', r"out_of_scope\[0\]: tier 'urgent' is not a tier code"),
+    ('[[out_of_scope]]\ncode = "wages"\nname_zh = "工资"\nname_en = "Wages"\ntier = "on_site"\n',
+     r"out_of_scope\[0\]: missing key 'referral_zh'"),
+])
+def test_bad_subtopics_and_kinds_are_refused_naming_the_entry(tmp_path, extra, message):
+    from triage.errors import TaxonomyError
+    from triage.taxonomy import load_taxonomy
+
+    text = (DATA / "taxonomy.toml").read_text("utf-8").split("\n[[subtopics]]")[0] + "\n" + extra
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=message):
+        load_taxonomy(path)
+
+
+def test_routing_uses_the_subtopic_agency_and_refers_an_out_of_scope_kind():
+    from triage.routing import route
+    from triage.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(DATA / "taxonomy.toml")
+    export = tax.subtopic("tax_export_refund")
+    assert export.lead_agency_zh and export.lead_agency_zh != "区税务局"
+    assert route(tax, "tax", "transfer", subtopic="tax_export_refund").lead_agency == export.lead_agency_zh
+    assert route(tax, "tax", "transfer", subtopic="tax_input_credit").lead_agency == "区税务局"  # none of its own
+    assert route(tax, "tax", "transfer").lead_agency == "区税务局"
+    wage = route(tax, None, "on_site", "2026-03-02", kind="labour_wages")
+    assert (wage.lead_agency, wage.deadline_days) == ("区人社局劳动保障监察大队", 7)

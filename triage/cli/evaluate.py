@@ -24,7 +24,7 @@ def add_commands(sub, fmt) -> None:
 
 
 def cmd_evaluate(a) -> int:
-    from triage.evaluation.evaluate import evaluate_file, format_metrics
+    from triage.evaluation.evaluate import evaluate_file, format_extras, format_metrics
 
     with progress_bar(a.quiet, total=2 if a.labelled else 1, unit=" steps", desc="evaluate") as bar:
         model = load_model(a.model)
@@ -38,7 +38,8 @@ def cmd_evaluate(a) -> int:
         r = model.report_
         report = {"cv": {"category": r["category"]["cv"], "tier": r["tier"]["cv"]},
                   "comparison": {"category": r["category"]["comparison"], "tier": r["tier"]["comparison"]},
-                  "review": r["review"]}
+                  "review": r["review"],
+                  **{k: r[k] for k in ("subtopic", "out_of_scope", "calibration") if r.get(k)}}
         title = f"model {model.card_['version']}, {r['cv_folds']}-fold cross-validation"
     if a.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -51,6 +52,8 @@ def cmd_evaluate(a) -> int:
         accepted = "n/a" if rv["accuracy_accepted"] is None else f"{rv['accuracy_accepted']:.1%}"
         print(f"review: threshold {rv['threshold']:.2f}, {rv['flagged']} flagged, coverage {rv['coverage']:.1%}, "
               f"accuracy of accepted {accepted}")
+        if format_extras(report):
+            print(format_extras(report))
         return EXIT_OK
     print(format_metrics("category", report["cv"]["category"]))
     print(format_metrics("tier", report["cv"]["tier"]))
@@ -58,4 +61,6 @@ def cmd_evaluate(a) -> int:
         print(f"{part} candidates (macro-F1 / accuracy):")
         for row in report["comparison"][part]:
             print(f"  {row['features']:<10} {row['classifier']:<10} {row['macro_f1']:.3f} / {row['accuracy']:.3f}")
+    if format_extras(report):
+        print(format_extras(report))
     return EXIT_OK

@@ -105,6 +105,7 @@ def refit(model: TriageModel, data: LabelledData, cat_texts: list[str], cat_y: l
     return TriageModel.from_parts(params, segmenter=segment.segmenter or model.segmenter_,
                                   categories=list(pipes[0].classes_), tiers=list(pipes[1].classes_),
                                   review_threshold=model.review_threshold_, packed=pack_pair(*pipes),
+                                  temperature=model.temperature_,
                                   pipelines={"category": pipes[0], "tier": pipes[1]})
 
 

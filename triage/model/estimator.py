@@ -3,13 +3,13 @@ threshold chosen on cross-validation, and the routing that turns a prediction in
 assignment."""
 from __future__ import annotations
 
-import inspect
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from triage.errors import InputError, ModelError
 from triage.model.fast.packed import PackedPipeline
+from triage.model.protocol import EstimatorProtocol
 from triage.model.fitting import CONSTANT, fit_model
 from triage.model.hierarchy import Hierarchy, temper
 from triage.model.names import CLASSIFIERS, FEATURE_SETS
@@ -23,7 +23,7 @@ __all__ = ["CONSTANT", "OFFTOPIC", "REVIEW_REASONS", "Prediction", "TriageModel"
 PARTS = ("category", "tier")
 
 
-class TriageModel:
+class TriageModel(EstimatorProtocol):
     """Sort opinions into categories and routing tiers; a scikit-learn estimator.
 
     It follows scikit-learn's estimator protocol (``get_params``, ``set_params``,
@@ -45,9 +45,9 @@ class TriageModel:
 
     def __init__(self, taxonomy: Taxonomy, segmenter: Segmenter | None = None,
                  feature_sets: Sequence[str] = FEATURE_SETS, classifiers: Sequence[str] = CLASSIFIERS,
-                 cv: int = 5, review_threshold="auto", review_target_accuracy: float = 0.9,
+                 cv: int = 5, review_threshold="auto", review_target_accuracy: float = 0.97,
                  random_state: int = 0, n_alternatives: int = 2, n_terms: int = 5, n_jobs: int | None = None,
-                 min_df: int = 1):
+                 min_df: int = 1, novelty: bool = True):
         self.taxonomy = taxonomy
         self.segmenter = segmenter
         self.feature_sets = feature_sets
@@ -60,45 +60,7 @@ class TriageModel:
         self.n_terms = n_terms
         self.n_jobs = n_jobs
         self.min_df = min_df
-
-    # ------------------------------------------------------------ the estimator protocol
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict:
-        out = {}
-        for name in self._get_param_names():
-            value = getattr(self, name)
-            if deep and hasattr(value, "get_params") and not isinstance(value, type):
-                out.update((f"{name}__{k}", v) for k, v in value.get_params().items())
-            out[name] = value
-        return out
-
-    def set_params(self, **params) -> "TriageModel":
-        valid = self._get_param_names()
-        for key, value in params.items():
-            name, _, sub = key.partition("__")
-            if name not in valid:
-                raise ValueError(f"Invalid parameter {name!r} for estimator TriageModel. "
-                                 f"Valid parameters are: {sorted(valid)!r}.")
-            if sub:
-                getattr(self, name).set_params(**{sub: value})
-            else:
-                setattr(self, name, value)
-        return self
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
-
-        return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
-                    classifier_tags=ClassifierTags(), input_tags=InputTags(two_d_array=False, string=True))
-
-    def __repr__(self) -> str:
-        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()}
-        shown = [f"{k}={v!r}" for k, v in self.get_params(deep=False).items()
-                 if k != "taxonomy" and defaults.get(k) != v]
-        return f"TriageModel({', '.join(shown)})"
+        self.novelty = novelty
 
     @property
     def classes_(self) -> np.ndarray:
@@ -125,6 +87,7 @@ class TriageModel:
     @classmethod
     def from_parts(cls, params: dict, *, segmenter: Segmenter, categories: Sequence[str], tiers: Sequence[str],
                    review_threshold: float, report: dict | None = None, temperature: float = 1.0,
+                   novelty_threshold: float = 0.0,
                    packed: tuple[PackedPipeline, PackedPipeline] | None = None,
                    pipelines: dict | Callable[[], dict] | None = None, card: dict | None = None,
                    path: str | None = None) -> "TriageModel":
@@ -139,7 +102,8 @@ class TriageModel:
             raise ModelError("a model needs its packed scorer or its scikit-learn pipelines; found neither")
         model = cls(**params)
         model._set_state(segmenter=segmenter, labels=categories, tiers=tiers, review_threshold=review_threshold,
-                         temperature=temperature, report=report or {}, packed=packed, pipelines=pipelines)
+                         temperature=temperature, novelty_threshold=novelty_threshold, report=report or {},
+                         packed=packed, pipelines=pipelines)
         if card is not None:
             model.card_ = card
         if path is not None:
@@ -161,11 +125,12 @@ class TriageModel:
         return {"params": self.get_params(deep=False), "segmenter": self._segmenter(),
                 "categories": list(self.labels_), "tiers": list(self.tiers_),
                 "review_threshold": float(self.review_threshold_), "temperature": float(self.temperature_),
+                "novelty_threshold": float(self.novelty_threshold_),
                 "report": self.report_,
                 "packed": packed, "pipelines": pipelines}
 
     def _set_state(self, *, segmenter, labels, tiers, review_threshold, report, packed, pipelines,
-                   temperature: float = 1.0) -> None:
+                   temperature: float = 1.0, novelty_threshold: float = 0.0) -> None:
         if packed is not None and (list(packed[0].classes_) != list(labels)
                                    or list(packed[1].classes_) != list(tiers)):
             raise ModelError("the packed scorer's classes differ from the model's labels")
@@ -175,6 +140,7 @@ class TriageModel:
                                     self.taxonomy.category_codes)
         self.categories_ = list(self.hierarchy_.coarse)
         self.temperature_ = float(temperature)
+        self.novelty_threshold_ = float(novelty_threshold)
         self.review_threshold_ = float(review_threshold)
         self.report_ = report
         self.packed_ = tuple(packed) if packed is not None else None

@@ -124,6 +124,11 @@ def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Seq
         tier_classes, tier_oof = np.array(tier_labels, dtype=object), np.ones((len(texts), 1))
 
     pipes, packed = _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers)
+    from triage.model import novelty
+
+    support = novelty.oof_support(cat_joined, cat_y, *cat_best, **args) if model.novelty else None
+    novel = novelty.choose(None if support is None else support[:len(texts)],
+                           None if support is None else support[len(texts):])
     outcome = oof_report(model, coarse.hierarchy(cat_classes), cat_oof, cat_y, tiers, tier_classes, tier_oof,
                          cat_labels, tier_labels)
     report = {
@@ -138,11 +143,13 @@ def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Seq
                  "comparison": tier_table,
                  "cv": outcome["tier"] if len(tier_labels) > 1 else _constant_metrics(tiers)},
         **{k: v for k, v in outcome.items() if k not in ("category", "tier")},
+        "novelty": novel,
         # one vectoriser (or one feature union) serves both models: features computed once
         "shared_features": bool(packed[0].features is not None and packed[0].features is packed[1].features),
     }
     return {"segmenter": seg, "labels": list(pipes["category"].classes_), "tiers": list(pipes["tier"].classes_),
             "review_threshold": report["review"]["threshold"], "temperature": report["calibration"]["temperature"],
+            "novelty_threshold": novel["threshold"],
             "report": report, "packed": packed, "pipelines": pipes}
 
 

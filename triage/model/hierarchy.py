@@ -50,9 +50,7 @@ class Hierarchy:
     def __init__(self, fine: Sequence[str], subtopic_category: dict[str, str], categories: Sequence[str]):
         self.fine = [str(f) for f in fine]
         parents = [parent(f, subtopic_category) for f in self.fine]
-        present = set(parents)
-        self.coarse = [c for c in categories if c in present] + [p for p in dict.fromkeys(parents)
-                                                                 if p not in set(categories)]
+        self.coarse = list(dict.fromkeys(parents))  # in the order of the fine labels (sorted when fitted)
         index = {c: i for i, c in enumerate(self.coarse)}
         self.parent_index = np.array([index[p] for p in parents], dtype=np.int64)
         self.subtopic = np.array([f if f in subtopic_category else "" for f in self.fine], dtype=object)

@@ -21,6 +21,7 @@ REVIEW_REASONS = {
     "off_topic": "looks like no category at all (greeting, chit-chat...) / 疑似与企业诉求无关",
     "out_of_scope": "no enterprise opinion of any category: see out_of_scope_kind for where to refer it / "
                     "不属于企业诉求，见范围外类型及转办单位",
+    "novel": "unlike every opinion learned, whatever the probabilities say / 与已学过的意见都不相像",
     "empty_text": "empty text / 内容为空",
     "no_usable_words": "no usable words (only punctuation, numbers or stop words) / 无有效词语",
     "no_known_terms": "none of its words was seen in training / 词语均未在训练语料中出现",
@@ -107,8 +108,9 @@ def _values(model, sc: Scores, dates, deputies, alternatives: bool, terms_as_tex
     kind = h.kind[d["kind_idx"]] if d["kind_idx"] is not None else np.full(len(rows), "", dtype=object)
     scope = d["off"] & (kind != "")  # an out-of-scope kind won: no category, the kind's tier and referral
     off = d["off"] & ~scope
+    novel = sc.support < model.novelty_threshold_ if sc.support is not None else np.zeros(len(rows), dtype=bool)
     reasons = np.where(~sc.known(), "no_known_terms", np.where(scope, "out_of_scope", np.where(off, "off_topic", np.where(
-        p < model.review_threshold_, "low_confidence", "")))).tolist()
+        novel, "novel", np.where(p < model.review_threshold_, "low_confidence", ""))))).tolist()
     sub = h.subtopic[d["sub_idx"]]
     share = fine[rows, d["sub_idx"]] / np.maximum(h.aggregate(fine)[rows, top], 1e-12)
     kinds = [model.taxonomy.kind(k) if s else None for k, s in zip(kind.tolist(), scope.tolist())]

@@ -25,6 +25,7 @@ class Scores:
     #                                        how many names, the most features sharing one name)
     n_word: int  # the first n_word columns are word features
     fine: np.ndarray | None = None  # (n, n_fine): the category model's own classes, before adding up
+    support: np.ndarray | None = None  # (n,): the largest class sigmoid before normalising (triage.model.novelty)
 
     def known(self) -> np.ndarray:
         """Per row: does any word feature (not only character n-grams) fire?"""
@@ -34,8 +35,9 @@ class Scores:
 def packed_scores(cat: PackedPipeline, tier: PackedPipeline, joined: list[str]) -> Scores:
     X = cat.features.transform(joined)
     Xt = X if tier.features is cat.features else tier.features.transform(joined)
-    return Scores(cat.linear.predict_proba(X), tier.linear.predict_proba(Xt), X, cat.linear.class_weights,
-                  cat.features.names, cat.features.name_info, cat.features.n_word or X.shape[1])
+    proba, support = cat.linear.proba_support(X)
+    return Scores(proba, tier.linear.predict_proba(Xt), X, cat.linear.class_weights,
+                  cat.features.names, cat.features.name_info, cat.features.n_word or X.shape[1], support=support)
 
 
 def sklearn_scores(cat_pipe, tier_pipe, joined: list[str]) -> Scores:
@@ -48,9 +50,12 @@ def sklearn_scores(cat_pipe, tier_pipe, joined: list[str]) -> Scores:
     X = CSR(cat_X.indptr, cat_X.indices, cat_X.data, cat_X.shape)
     clf = cat_pipe.named_steps["classifier"]
     names = feature_names(cat_pipe)
+    from triage.model.novelty import support
+
     return Scores(cat_pipe[-1].predict_proba(cat_X), tier_pipe[1:].predict_proba(joined), X,
                   lambda: linear_weights(clf)[1], lambda: names,
-                  lambda: name_info(np.unique(names, return_inverse=True)[1].ravel()), n_word)
+                  lambda: name_info(np.unique(names, return_inverse=True)[1].ravel()), n_word,
+                  support=support(cat_pipe[1:], joined) if len(joined) else None)
 
 
 def format_term(term: str, weight: float) -> str:

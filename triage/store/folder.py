@@ -104,7 +104,8 @@ def save(model, folder: str | Path, data: dict, version: str | None = None) -> P
                        "kinds": [c.split(":", 1)[1] for c in categories if c.startswith("_offtopic:")],
                        "tiers": parts["tiers"], "classes": {"category": categories, "tier": parts["tiers"]}},
             "review_threshold": parts["review_threshold"],
-            "calibration": {"temperature": parts.get("temperature", 1.0)},
+            "calibration": {"temperature": parts.get("temperature", 1.0),
+                            "novelty_threshold": parts.get("novelty_threshold", 0.0)},
             "params": params_to_json(parts["params"]),
             "engine": parity["engine"],
             "parity": {k: v for k, v in parity.items() if k != "texts"},
@@ -201,6 +202,7 @@ def load(folder: str | Path):
     return TriageModel.from_parts(params, segmenter=segmenter, categories=classes["category"], tiers=classes["tier"],
                                   review_threshold=card["review_threshold"], report=card.get("training", {}),
                                   temperature=float((card.get("calibration") or {}).get("temperature", 1.0)),
+                                  novelty_threshold=float((card.get("calibration") or {}).get("novelty_threshold", 0.0)),
                                   packed=packed, pipelines=pipelines, card=card, path=str(folder))
 
 

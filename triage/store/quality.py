@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from triage import paths
-from triage.data import merge_corrections, read_labelled, read_lines
+from triage.data import DataFolder, merge_corrections, read_labelled
 from triage.errors import InputError
 from triage.model.prediction import OFFTOPIC
 from triage.taxonomy import load_taxonomy
@@ -53,7 +53,7 @@ def read_data(data_dir: str | Path | None = None) -> Labelled:
     corrections = read_labelled(corr_path, taxonomy, "corrections") if corr_path.is_file() else None
     frame, _ = merge_corrections(corpus, corrections)
     return Labelled(folder, taxonomy, frame["text"].tolist(), frame["category"].tolist(), frame["tier"].tolist(),
-                    read_lines(folder / "offtopic.txt"))
+                    DataFolder(folder).offtopic())
 
 
 def cross_validate(models: dict, data: Labelled, cv: int = 5, random_state: int = 0) -> Comparison:

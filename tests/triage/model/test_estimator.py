@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import DATA, FIXTURES, MODELS
+from triage.data import DataFolder
 from triage.store.card import LIBRARIES, library_versions
 from triage.store.folder import CARD_FILE, load, read_card, save, sha256_files
 from triage.errors import InputError, ModelError
@@ -76,8 +77,9 @@ def test_dates_and_deputies_must_match_texts(shipped):
 
 def test_shipped_card_matches_the_data_folder():
     card = read_card(MODELS)
-    files = [DATA / n for n in ("taxonomy.toml", "corpus.csv", "corrections.csv", "userdict.txt", "stopwords.txt",
-                                "offtopic.txt") if (DATA / n).is_file()]
+    from triage.data import FILES
+
+    files = [DATA / n for n in FILES if (DATA / n).is_file()]
     digest, each = sha256_files(files)
     assert card["data"]["files"] == each
     assert card["data"]["sha256"] == digest
@@ -157,7 +159,8 @@ def test_get_params_set_params_and_clone_follow_scikit_learn(shipped, taxonomy):
 
     params = shipped.get_params()
     assert list(params) == ["taxonomy", "segmenter", "feature_sets", "classifiers", "cv", "review_threshold",
-                            "review_target_accuracy", "random_state", "n_alternatives", "n_terms", "n_jobs", "min_df"]
+                            "review_target_accuracy", "random_state", "n_alternatives", "n_terms", "n_jobs", "min_df",
+                            "novelty"]
     fresh = clone(shipped)
     assert type(fresh) is TriageModel and fresh is not shipped
     assert fresh.get_params() == params  # equal values (taxonomy and segmenter copied)
@@ -185,7 +188,6 @@ def test_classes_and_predict_proba(shipped):
 
 def test_a_model_is_rebuilt_from_its_card(small_model, small_data):
     from tests.conftest import FAST
-    from triage.data import read_labelled, read_lines
     from triage.store.folder import rebuild
 
     model, folder = small_model
@@ -195,9 +197,10 @@ def test_a_model_is_rebuilt_from_its_card(small_model, small_data):
     again = rebuild(folder)
     assert again.get_params() == model.get_params()
     assert not hasattr(again, "categories_")
-    corpus = read_labelled(small_data / "corpus.csv", model.taxonomy)
-    again.fit(corpus["text"].tolist(), corpus["category"], corpus["tier"],
-              offtopic=read_lines(small_data / "offtopic.txt"))
+    data = DataFolder(small_data).load()
+    corpus = data.frame
+    again.fit(corpus["text"].tolist(), corpus["category"], corpus["tier"], offtopic=data.offtopic,
+              subtopics=corpus["subtopic"].tolist(), kinds=data.kinds)
     assert again.report_ == model.report_ and again.review_threshold_ == model.review_threshold_
     texts = ["银行不认我们的原木库存做抵押", "展会的展位被取消了", "园区门口路灯坏了"]
     assert [p.to_dict() for p in again.predict(texts)] == [p.to_dict() for p in model.predict(texts)]
@@ -206,8 +209,8 @@ def test_a_model_is_rebuilt_from_its_card(small_model, small_data):
 def test_to_parts_and_from_parts_give_the_same_model(small_model):
     model, _ = small_model
     parts = model.to_parts()
-    assert set(parts) == {"params", "segmenter", "categories", "tiers", "review_threshold", "report", "packed",
-                          "pipelines"}
+    assert set(parts) == {"params", "segmenter", "categories", "tiers", "review_threshold", "temperature",
+                          "novelty_threshold", "report", "packed", "pipelines"}
     twin = TriageModel.from_parts(parts["params"], **{k: v for k, v in parts.items() if k != "params"})
     texts = ["银行不认我们的原木库存做抵押", "热压机坏了"]
     assert [p.to_dict() for p in twin.predict(texts)] == [p.to_dict() for p in model.predict(texts)]

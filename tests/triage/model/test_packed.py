@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from tests.conftest import DATA, SAMPLE
+from triage.data import DataFolder
 from tests.triage.test_segment_parity import AWKWARD
 from triage.model.estimator import TriageModel
 from triage.model.fast.packed import PackedPipeline
@@ -27,7 +28,7 @@ def texts():
 def trained(small_data):
     """A model trained here on the small corpus with word + character features for both parts
     (calibrated linear SVM or logistic regression, chosen by cross-validation)."""
-    from triage.data import read_labelled, read_lines
+    from triage.data import read_labelled
     from triage.segment import Segmenter
     from triage.taxonomy import load_taxonomy
 
@@ -35,14 +36,15 @@ def trained(small_data):
     df = read_labelled(small_data / "corpus.csv", tax)
     seg = Segmenter.from_files(small_data / "userdict.txt", small_data / "stopwords.txt")
     model = TriageModel(tax, seg, feature_sets=("word+char",), classifiers=("linearsvc", "logreg"), cv=3)
-    return model.fit(df["text"].tolist(), df["category"], df["tier"], offtopic=read_lines(small_data / "offtopic.txt"))
+    return model.fit(df["text"].tolist(), df["category"], df["tier"], offtopic=DataFolder(small_data).offtopic())
 
 
 def sklearn_twin(model, category=None, categories=None):
     """The same model with its plain scikit-learn pipelines (no packed scorer): predicts through scikit-learn."""
     return TriageModel.from_parts(model.get_params(deep=False), segmenter=model.segmenter_,
-                                  categories=categories or model.categories_, tiers=model.tiers_,
+                                  categories=categories or model.labels_, tiers=model.tiers_,
                                   review_threshold=model.review_threshold_, report=model.report_, packed=None,
+                                  temperature=model.temperature_,
                                   pipelines={"category": category or model.category_pipeline_,
                                              "tier": model.tier_pipeline_})
 

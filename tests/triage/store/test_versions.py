@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import FAST, SERVICE_ADMIN_KEY, SERVICE_KEY, make_small_data
+from triage.data import DataFolder
 from triage.store import folder as artifacts
 from triage.store import versions
 from triage.cli.main import main
@@ -26,7 +27,6 @@ def sources(tmp_path_factory, small_model, small_data):
     """Three versions: ``good`` (trained on the small corpus), ``swapped`` (the same recipe
     trained with tax and financing labels swapped, so it says financing where good says tax)
     and ``bad`` (a recipe that cannot read Chinese: texts are not segmented)."""
-    from triage.data import read_lines
     from triage.model.estimator import TriageModel
     from triage.segment import Segmenter
     from triage.taxonomy import load_taxonomy
@@ -42,7 +42,7 @@ def sources(tmp_path_factory, small_model, small_data):
     swapped, _ = train_from_data(swapped_data, root, version="swapped", promote=False, **FAST)
     corpus = pd.read_csv(small_data / "corpus.csv", dtype=str)
     bad = TriageModel(load_taxonomy(small_data / "taxonomy.toml"), Segmenter(presegmented=True), **FAST)
-    bad.fit(corpus["text"], corpus["category"], corpus["tier"], offtopic=read_lines(small_data / "offtopic.txt"))
+    bad.fit(corpus["text"], corpus["category"], corpus["tier"], offtopic=DataFolder(small_data).offtopic())
     artifacts.save(bad, root, {"sha256": "0" * 64, "files": {}, "n_rows": len(corpus), "n_corpus": len(corpus),
                     "n_corrections": 0}, version="bad")
     tax = corpus.loc[corpus["category"] == "tax", "text"].tolist()
