@@ -74,5 +74,7 @@ def training_steps(feature_sets=None, classifiers=None, promote: bool = True) ->
     """How many times ``train_from_data`` calls ``progress`` (for a progress bar's total)."""
     from triage.model.names import CLASSIFIERS, FEATURE_SETS
 
-    candidates = len(feature_sets or FEATURE_SETS) * len(classifiers or CLASSIFIERS)
-    return 2 * candidates + 1 + int(promote)
+    from triage.model.fitting import candidates
+
+    fs, clfs = len(feature_sets or FEATURE_SETS), classifiers or CLASSIFIERS
+    return fs * len(clfs) + fs * len(candidates(clfs, ensemble=False)) + 1 + int(promote)

@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
-from triage.model.names import ALL_CLASSIFIERS, ALL_FEATURE_SETS, CLASSIFIERS, FEATURE_SETS  # noqa: F401 (re-exported)
+from triage.model.names import ALL_CLASSIFIERS, ALL_FEATURE_SETS, CLASSIFIERS, ENSEMBLE, FEATURE_SETS  # noqa: F401
 from triage.model.fast.packed import WORD_PATTERN
 from triage.segment import Segmenter
 from triage.text import drop_spaces  # the preprocessor of the character n-grams; saved pipelines name it here too
@@ -47,7 +47,8 @@ CLASSIFIER_SPECS = {
     "logreg": ("logreg", 50.0),
     "sgd": ("sgd", 5e-5),
 }
-assert set(FEATURE_BLOCKS) == set(ALL_FEATURE_SETS) and set(CLASSIFIER_SPECS) == set(ALL_CLASSIFIERS)
+assert set(FEATURE_BLOCKS) == set(ALL_FEATURE_SETS)
+assert set(CLASSIFIER_SPECS) == {c.removesuffix(ENSEMBLE) for c in ALL_CLASSIFIERS}
 
 
 class SegmentStep(BaseEstimator, TransformerMixin):
@@ -112,9 +113,18 @@ def make_features(name: str, min_df: int = MIN_DF):
     return FeatureUnion([(b, make_block(b, min_df)) for b in blocks])
 
 
-def make_classifier(name: str, random_state: int = 0, calibrate: bool = True, n_classes_min: int = 3):
+def make_classifier(name: str, random_state: int = 0, calibrate: bool = True, n_classes_min: int = 3,
+                    parents: dict | None = None):
     """A linear classifier; with ``calibrate`` wrapped in sigmoid calibration on internal
-    folds (``ensemble=False``: one linear model on all data, so its weights explain it)."""
+    folds (``ensemble=False``: one linear model on all data, so its weights explain it).
+    A name ending in ``+coarse``: that classifier on the fine labels averaged with the same
+    classifier on their ``parents`` (``triage.model.ensemble.HierarchicalEnsemble``)."""
+    if name.endswith(ENSEMBLE):
+        from triage.model.ensemble import HierarchicalEnsemble
+
+        base = name.removesuffix(ENSEMBLE)
+        return HierarchicalEnsemble(make_classifier(base, random_state, calibrate, n_classes_min),
+                                    make_classifier(base, random_state, calibrate, n_classes_min), parents)
     if name not in CLASSIFIER_SPECS:
         raise ValueError(f"unknown classifier {name!r}; expected one of {ALL_CLASSIFIERS}")
     kind, c = CLASSIFIER_SPECS[name]
@@ -133,12 +143,14 @@ def make_classifier(name: str, random_state: int = 0, calibrate: bool = True, n_
 
 
 def make_pipeline(features: str, classifier: str, segmenter: Segmenter | None, random_state: int = 0,
-                  segment: bool = True, n_classes_min: int = 3, min_df: int = MIN_DF) -> Pipeline:
+                  segment: bool = True, n_classes_min: int = 3, min_df: int = MIN_DF, parents: dict | None = None
+                  ) -> Pipeline:
     steps = []
     if segment:
         steps.append(("segment", SegmentStep(segmenter)))
     steps.append(("features", make_features(features, min_df)))
-    steps.append(("classifier", make_classifier(classifier, random_state, n_classes_min=n_classes_min)))
+    steps.append(("classifier", make_classifier(classifier, random_state, n_classes_min=n_classes_min,
+                                                parents=parents)))
     return Pipeline(steps)
 
 
@@ -184,6 +196,8 @@ def linear_weights(classifier) -> tuple[np.ndarray, np.ndarray]:
     """(classes, weights) of a fitted linear classifier, calibrated or not; weights has one
     row per class (a binary model's single row is expanded into two)."""
     est = classifier
+    if hasattr(est, "fine_"):  # a HierarchicalEnsemble: the fine model's weights explain the subtopic
+        return linear_weights(est.fine_)
     if isinstance(est, CalibratedClassifierCV):
         est = est.calibrated_classifiers_[0].estimator
     coef = np.asarray(est.coef_)

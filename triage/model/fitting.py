@@ -10,6 +10,7 @@ import numpy as np
 
 from triage.errors import InputError
 from triage.model.hierarchy import OFFTOPIC, Hierarchy, fine_label, parent
+from triage.model.names import ENSEMBLE
 from triage.segment import Segmenter
 
 MIN_FINE = 6  # texts a subtopic or an out-of-scope kind needs to be learned as a class of its own
@@ -113,20 +114,23 @@ def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Seq
     tier_labels = [t for t in model.taxonomy.tier_codes if t in set(tiers)]
     args = dict(n_splits=model.cv, random_state=model.random_state, n_jobs=model.n_jobs, min_df=model.min_df)
     step = (lambda part: (lambda name: progress(f"{part}: {name}"))) if progress else (lambda part: None)
+    flat = all(coarse(v) == v for v in set(cat_y))
     cat_table, cat_best, (cat_classes, cat_oof) = compare(
-        cat_joined, cat_y, cat_labels, model.feature_sets, model.classifiers, progress=step("category"),
-        coarse_of=coarse, **args)
+        cat_joined, cat_y, cat_labels, model.feature_sets, candidates(model.classifiers, ensemble=not flat),
+        progress=step("category"), coarse_of=coarse, **args)
     if len(tier_labels) > 1:
         tier_table, tier_best, (tier_classes, tier_oof) = compare(
-            joined, tiers, tier_labels, model.feature_sets, model.classifiers, progress=step("tier"), **args)
+            joined, tiers, tier_labels, model.feature_sets, candidates(model.classifiers, ensemble=False),
+            progress=step("tier"), **args)
     else:  # a taxonomy with a single tier (or data using one): nothing to learn
         tier_table, tier_best = [], (cat_best[0], CONSTANT)
         tier_classes, tier_oof = np.array(tier_labels, dtype=object), np.ones((len(texts), 1))
 
-    pipes, packed = _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers)
+    parents = {v: coarse(v) for v in set(cat_y)}
+    pipes, packed = _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers, parents)
     from triage.model import novelty
 
-    support = novelty.oof_support(cat_joined, cat_y, *cat_best, **args) if model.novelty else None
+    support = novelty.oof_support(cat_joined, cat_y, *cat_best, parents=parents, **args) if model.novelty else None
     novel = novelty.choose(None if support is None else support[:len(texts)],
                            None if support is None else support[len(texts):])
     outcome = oof_report(model, coarse.hierarchy(cat_classes), cat_oof, cat_y, tiers, tier_classes, tier_oof,
@@ -153,7 +157,15 @@ def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Seq
             "report": report, "packed": packed, "pipelines": pipes}
 
 
-def _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers):
+def candidates(classifiers, ensemble: bool) -> tuple[str, ...]:
+    """The classifier names to compare: without the ensembles (``+coarse``) where there is
+    nothing to add up (the tier, a taxonomy without subtopics or kinds): their base instead."""
+    if ensemble:
+        return tuple(classifiers)
+    return tuple(dict.fromkeys(c.removesuffix(ENSEMBLE) for c in classifiers))
+
+
+def _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers, parents=None):
     """Fit the selected candidates on all data. The two models share their vectorisers
     where their feature sets allow (fitted on all the category's texts, which include
     the tier's), and are packed for prediction."""
@@ -165,15 +177,15 @@ def _fit_final(model, seg, cat_best, cat_joined, cat_y, tier_best, joined, tiers
     cat_feats, tier_feats = fit_shared(cat_best[0], tier_best[0], cat_joined, joined, model.min_df)
     step = SegmentStep(seg)
     pipes = []
-    for feats, (_, clf_name), X_texts, y in ((cat_feats, cat_best, cat_joined, cat_y),
-                                             (tier_feats, tier_best, joined, tiers)):
+    for feats, (_, clf_name), X_texts, y, up in ((cat_feats, cat_best, cat_joined, cat_y, parents),
+                                                 (tier_feats, tier_best, joined, tiers, None)):
         n_min = int(min(np.sum(y == label) for label in set(y)))
         if clf_name == CONSTANT:
             from sklearn.dummy import DummyClassifier
 
             clf = DummyClassifier(strategy="prior")
         else:
-            clf = make_classifier(clf_name, model.random_state, n_classes_min=max(2, min(3, n_min)))
+            clf = make_classifier(clf_name, model.random_state, n_classes_min=max(2, min(3, n_min)), parents=up)
         clf = as_float64(clf.fit(feats.transform(X_texts), y))
         pipes.append(Pipeline([("segment", step), ("features", feats), ("classifier", clf)]))
     return {"category": pipes[0], "tier": pipes[1]}, pack_pair(*pipes)

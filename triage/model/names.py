@@ -6,6 +6,9 @@ default; the ``ALL_`` tuples add variants (single characters as features, for lo
 a weaker regularisation of the linear SVM) that a caller may name explicitly (the Teddy Cup
 benchmark compares them)."""
 FEATURE_SETS = ("word", "word+char")
-CLASSIFIERS = ("linearsvc", "logreg", "sgd")
+# "+coarse": the fine model averaged with a coarse one (``triage.model.ensemble``); for the
+# category only, and only where there are subtopics or out-of-scope kinds to add up
+ENSEMBLE = "+coarse"
+CLASSIFIERS = ("linearsvc", "logreg", "sgd", "linearsvc_c1" + ENSEMBLE)
 ALL_FEATURE_SETS = FEATURE_SETS + ("word+char13",)
-ALL_CLASSIFIERS = CLASSIFIERS + ("linearsvc_c1",)
+ALL_CLASSIFIERS = CLASSIFIERS + ("linearsvc_c1", "linearsvc" + ENSEMBLE)

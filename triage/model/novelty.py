@@ -22,6 +22,7 @@ def support(pipe, joined) -> np.ndarray | None:
     """The support of segmented texts under a fitted pipeline without its segment step (or
     None when its classifier has no one-vs-rest sigmoid)."""
     clf = pipe[-1]
+    clf = getattr(clf, "fine_", clf)  # an ensemble: the fine model's classes claim the text
     if type(clf).__name__ != "CalibratedClassifierCV" or clf.method != "sigmoid" or len(clf.calibrated_classifiers_) != 1:
         return None
     cal = clf.calibrated_classifiers_[0]
@@ -32,7 +33,7 @@ def support(pipe, joined) -> np.ndarray | None:
 
 
 def oof_support(joined, y, features: str, classifier: str, n_splits: int, random_state: int, min_df: int,
-                n_jobs=None) -> np.ndarray | None:
+                n_jobs=None, parents=None) -> np.ndarray | None:
     """Out-of-fold support of every text, on the folds model selection used."""
     from joblib import Parallel, delayed
 
@@ -42,8 +43,8 @@ def oof_support(joined, y, features: str, classifier: str, n_splits: int, random
     y = np.asarray(y, dtype=object)
     n_min = int(min(np.sum(y == label) for label in set(y)))
     pipe = make_pipeline(features, classifier, None, random_state, segment=False,
-                         n_classes_min=max(2, min(3, n_min // 2)), min_df=min_df)
-    if type(pipe[-1]).__name__ != "CalibratedClassifierCV":
+                         n_classes_min=max(2, min(3, n_min // 2)), min_df=min_df, parents=parents)
+    if type(getattr(pipe[-1], "fine", pipe[-1])).__name__ != "CalibratedClassifierCV":
         return None
     joined = np.asarray(joined, dtype=object)
     splits = list(folds(y, n_splits, random_state).split(np.zeros(len(y)), y))

@@ -32,13 +32,16 @@ def folds(y, n_splits: int, random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=min(n_splits, smallest), shuffle=True, random_state=random_state)
 
 
-def out_of_fold(joined, y, features, classifier, n_splits=5, random_state=0, n_jobs=None, min_df=1):
-    """Out-of-fold class probabilities of one candidate on pre-segmented texts."""
+def out_of_fold(joined, y, features, classifier, n_splits=5, random_state=0, n_jobs=None, min_df=1, parents=None):
+    """Out-of-fold class probabilities of one candidate on pre-segmented texts (``parents``:
+    fine label -> coarse label, for an ensemble candidate)."""
     y = np.asarray(y, dtype=object)
     labels = sorted(set(y))
     n_min = int(min(np.sum(y == label) for label in labels))
+    if parents is not None:  # cross_val_predict gives the classifier labels encoded as 0..k-1, in sorted order
+        parents = {i: parents.get(label, label) for i, label in enumerate(labels)}
     pipe = make_pipeline(features, classifier, None, random_state, segment=False, n_classes_min=max(2, min(3, n_min // 2)),
-                         min_df=min_df)
+                         min_df=min_df, parents=parents)
     cv = folds(y, n_splits, random_state)
     proba = cross_val_predict(pipe, list(joined), y, cv=cv, method="predict_proba", n_jobs=n_jobs)
     return np.array(labels, dtype=object), proba
@@ -67,7 +70,8 @@ def compare(joined, y, labels, feature_sets, classifiers, n_splits=5, random_sta
     rows, oof = [], {}
     for fs in feature_sets:
         for clf in classifiers:
-            classes, proba = out_of_fold(joined, y, fs, clf, n_splits, random_state, n_jobs, min_df)
+            parents = {v: coarse_of(v) for v in set(y)} if coarse_of is not None else None
+            classes, proba = out_of_fold(joined, y, fs, clf, n_splits, random_state, n_jobs, min_df, parents)
             if coarse_of is not None:
                 h = coarse_of.hierarchy(classes)
                 pred = restricted_argmax(np.asarray(h.coarse, dtype=object), h.aggregate(proba)[inside], labels)

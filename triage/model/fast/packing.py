@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from triage.model.fast.mixed import PackedMixture
 from triage.model.fast.packed import PackedFeatures, PackedLinear, PackedPipeline
 from triage.model.fast.tables import _SEP, WORD_PATTERN, _Block
 
@@ -50,10 +51,15 @@ def pack_features(features) -> PackedFeatures | None:
     return PackedFeatures(blocks)
 
 
-def pack_linear(clf, n_features: int, columns: np.ndarray | None = None) -> PackedLinear | None:
+def pack_linear(clf, n_features: int, columns: np.ndarray | None = None) -> PackedLinear | PackedMixture | None:
     """A fitted classifier packed; ``columns``: where its features sit in a wider feature
     space of ``n_features`` columns (its weights are spread there, zero elsewhere)."""
     name = type(clf).__name__
+    if name == "HierarchicalEnsemble":
+        fine, coarse = pack_linear(clf.fine_, n_features, columns), pack_linear(clf.coarse_, n_features, columns)
+        if fine is None or coarse is None:
+            return None
+        return PackedMixture(fine, coarse, clf.parent_index_, clf.weight)
     if name == "CalibratedClassifierCV":
         if len(clf.calibrated_classifiers_) != 1 or clf.method != "sigmoid":
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from triage.model.fast.mixed import PackedMixture
 from triage.model.fast.packed import PackedFeatures, PackedLinear, PackedPipeline
 from triage.model.fast.tables import _Block
 
@@ -31,11 +32,13 @@ def to_arrays(category: PackedPipeline, tier: PackedPipeline) -> tuple[dict[str,
                 index = len(features) - 1
             entry["features"] = index
         lin = pipe.linear
-        if lin is not None:
-            arrays[f"{part}.coef"], arrays[f"{part}.intercept"] = lin.coef, lin.intercept
-            if lin.a is not None:
-                arrays[f"{part}.a"], arrays[f"{part}.b"] = np.asarray(lin.a), np.asarray(lin.b)
-            entry["linear"] = {"link": lin.link, "classes": [str(c) for c in lin.classes_]}
+        if isinstance(lin, PackedMixture):
+            entry["linear"] = {"link": lin.link, "classes": [str(c) for c in lin.classes_], "weight": lin.weight,
+                               "fine": _linear_out(arrays, f"{part}.fine", lin.fine),
+                               "coarse": _linear_out(arrays, f"{part}.coarse", lin.coarse)}
+            arrays[f"{part}.parent_index"] = lin.parent_index
+        elif lin is not None:
+            entry["linear"] = _linear_out(arrays, part, lin)
         meta["pipelines"][part] = entry
     for i, f in enumerate(features):
         arrays[f"features{i}.name_ids"] = f.name_ids()
@@ -66,11 +69,27 @@ def from_arrays(arrays, meta: dict, segmenter) -> tuple[PackedPipeline, PackedPi
         linear = None
         if entry["linear"] is not None:
             lin = entry["linear"]
-            a, b = (arrays[f"{part}.a"], arrays[f"{part}.b"]) if f"{part}.a" in arrays else (None, None)
-            linear = PackedLinear(np.asarray(lin["classes"], dtype=object), arrays[f"{part}.coef"],
-                                  arrays[f"{part}.intercept"], lin["link"], a, b)
+            if lin["link"] == PackedMixture.link:
+                linear = PackedMixture(_linear_in(arrays, f"{part}.fine", lin["fine"]),
+                                       _linear_in(arrays, f"{part}.coarse", lin["coarse"]),
+                                       arrays[f"{part}.parent_index"], lin["weight"])
+            else:
+                linear = _linear_in(arrays, part, lin)
             if feats is not None and linear.coef.shape[1] != feats.n_features:
                 raise ValueError(f"{part} weights cover {linear.coef.shape[1]} features, "
                                  f"its vocabulary {feats.n_features}")
         out.append(PackedPipeline(np.asarray(entry["classes"], dtype=object), segmenter, feats, linear))
     return out[0], out[1]
+
+
+def _linear_out(arrays: dict, prefix: str, lin: PackedLinear) -> dict:
+    arrays[f"{prefix}.coef"], arrays[f"{prefix}.intercept"] = lin.coef, lin.intercept
+    if lin.a is not None:
+        arrays[f"{prefix}.a"], arrays[f"{prefix}.b"] = np.asarray(lin.a), np.asarray(lin.b)
+    return {"link": lin.link, "classes": [str(c) for c in lin.classes_]}
+
+
+def _linear_in(arrays, prefix: str, lin: dict) -> PackedLinear:
+    a, b = (arrays[f"{prefix}.a"], arrays[f"{prefix}.b"]) if f"{prefix}.a" in arrays else (None, None)
+    return PackedLinear(np.asarray(lin["classes"], dtype=object), arrays[f"{prefix}.coef"],
+                        arrays[f"{prefix}.intercept"], lin["link"], a, b)
