@@ -197,10 +197,10 @@ class DataFolder:
             kinds += frame["kind"].tolist()
         return texts, kinds
 
-    def segmenter(self, lexicon: bool = True):
+    def segmenter(self, lexicon: bool = False):
         """A ``Segmenter`` with the folder's user dictionary and stop words (where present), and
-        its lexicon (``lexicon.toml``, unless ``lexicon`` is False: its variants join the user
-        dictionary and are read as their canonical words)."""
+        with ``lexicon`` its lexicon (``lexicon.toml``: its variants join the user dictionary and
+        are read as their canonical words)."""
         from triage.lexicon import dictionary_entries, read_lexicon, synonyms
         from triage.segment import Segmenter, read_stopwords, read_userdict
 

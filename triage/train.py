@@ -31,7 +31,7 @@ class Trained(tuple):
 def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path | None = None, *,
                     random_state: int = 0, cv: int = 5, version: str | None = None, promote: bool = True,
                     force: bool = False, feature_sets=None, classifiers=None, n_jobs: int | None = None,
-                    progress=None) -> Trained:
+                    progress=None, lexicon: bool = False) -> Trained:
     """Train on a data folder (``triage.data.DataFolder``: taxonomy.toml, corpus.csv, optional
     corrections.csv, userdict.txt, stopwords.txt, offtopic.txt) and save a new version into
     ``models_dir``.
@@ -42,6 +42,7 @@ def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path |
     in HISTORY and in the result's ``promotion.reason``. ``force`` promotes it anyway (recorded
     in HISTORY). ``progress``: an optional callable given a short label after each step (each
     cross-validated candidate, the save, the promotion check); ``training_steps`` counts them.
+    ``lexicon``: read the variants of the folder's ``lexicon.toml`` as their canonical words.
     Returns ``(model, folder)`` with ``.promotion``."""
     folder_in = DataFolder(data_dir)
     models_dir = Path(models_dir) if models_dir else paths.models_dir()
@@ -51,8 +52,8 @@ def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path |
         kwargs["feature_sets"] = tuple(feature_sets)
     if classifiers:
         kwargs["classifiers"] = tuple(classifiers)
-    model = TriageModel(data.taxonomy, folder_in.segmenter(), cv=cv, random_state=random_state, n_jobs=n_jobs,
-                        **kwargs)
+    model = TriageModel(data.taxonomy, folder_in.segmenter(lexicon=lexicon), cv=cv, random_state=random_state,
+                        n_jobs=n_jobs, **kwargs)
     frame = data.frame
     model.fit(frame["text"].tolist(), frame["category"], frame["tier"], offtopic=data.offtopic, progress=progress,
               subtopics=frame["subtopic"].tolist(), kinds=data.kinds)

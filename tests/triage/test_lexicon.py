@@ -70,7 +70,7 @@ def test_the_data_folder_gives_its_lexicon_to_the_segmenter_unless_told_not_to()
     folder = DataFolder(DATA)
     concepts = read_lexicon(DATA / "lexicon.toml")
     assert len(concepts) >= 150
-    with_lexicon, without = folder.segmenter(), folder.segmenter(lexicon=False)
+    with_lexicon, without = folder.segmenter(lexicon=True), folder.segmenter()
     assert with_lexicon.synonyms == synonyms(concepts) and without.synonyms == {}
     variant, canonical = next((v, c.canonical) for c in concepts for v in c.variants if len(v) >= 3)
     assert canonical.lower() in with_lexicon.tokens(f"企业反映{variant}的问题")
