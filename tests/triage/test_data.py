@@ -15,10 +15,12 @@ def corpus(taxonomy):
 
 
 def test_size_and_balance(corpus, taxonomy):
-    assert len(corpus) >= 1200
+    assert len(corpus) >= 4000
     counts = corpus["category"].value_counts()
     assert set(counts.index) == set(taxonomy.category_codes)
-    assert counts.min() >= 200
+    assert counts.min() >= 800
+    subtopics = corpus["subtopic"].value_counts()
+    assert set(subtopics.index) == set(taxonomy.subtopic_codes) and subtopics.min() >= 40
     shares = corpus["tier"].value_counts(normalize=True)
     assert set(shares.index) == set(taxonomy.tier_codes)
     assert shares.min() >= 0.20
@@ -26,7 +28,7 @@ def test_size_and_balance(corpus, taxonomy):
 
 def test_lengths_and_ids(corpus):
     lengths = corpus["text"].str.len()
-    assert lengths.min() >= 10 and lengths.max() <= 300
+    assert lengths.min() >= 8 and lengths.max() <= 300  # a deputy's jotted fragment may be 8 characters
     assert corpus["id"].is_unique
 
 
@@ -68,7 +70,8 @@ def test_data_folder_records_what_training_records(small_model, small_data):
     data = DataFolder(small_data).load()
     assert data.card() == triage.read_card(version)["data"]
     assert data.card()["n_rows"] == data.card()["n_corpus"] == 200 and data.n_corrections == 0
-    assert sorted(data.file_hashes) == sorted(n for n in FILES if n != "corrections.csv")
+    assert sorted(data.file_hashes) == sorted(n for n in FILES if (small_data / n).is_file())
+    assert {"corpus.csv", "out_of_scope.csv", "lexicon.toml", "taxonomy.toml"} <= set(data.file_hashes)
 
 
 def test_data_folder_lexicons_and_files(tmp_path):
@@ -79,7 +82,7 @@ def test_data_folder_lexicons_and_files(tmp_path):
     assert folder.segmenter() == Segmenter.from_files(DATA / "userdict.txt", DATA / "stopwords.txt")
     small_oos = pd.read_csv(folder.path / "out_of_scope.csv", dtype=str, keep_default_na=False)
     assert folder.offtopic() == small_oos["text"].tolist() and folder.out_of_scope()[1] == small_oos["kind"].tolist()
-    assert [p.name for p in folder.present()] == [n for n in FILES if n != "corrections.csv"]
+    assert [p.name for p in folder.present()] == [n for n in FILES if n not in ("corrections.csv", "offtopic.txt")]
     (folder.path / "userdict.txt").unlink()
     (folder.path / "stopwords.txt").unlink()
     assert folder.segmenter() == Segmenter()
@@ -107,3 +110,37 @@ def test_data_folder_merges_corrections_like_training(tmp_path):
 
     merged, n = merge_corrections(folder.corpus(), folder.corrections())  # what train.py merges today
     assert n == 2 and data.frame[list(merged.columns)].equals(merged)
+
+
+def test_out_of_scope_texts_cover_every_kind(taxonomy):
+    from triage.data import read_out_of_scope
+
+    oos = read_out_of_scope(DATA / "out_of_scope.csv", taxonomy)
+    assert len(oos) >= 800 and oos["id"].is_unique
+    counts = oos["kind"].value_counts()
+    assert set(counts.index) == set(taxonomy.kind_codes) and counts.min() >= 100
+
+
+def test_the_datasheet_shows_the_tables_the_data_gives():
+    from triage.datasheet import coverage
+
+    readme = (DATA / "README.md").read_text("utf-8")
+    shown = readme.split("<!-- tables: python -m triage.datasheet -->\n", 1)[1].split("<!-- end of tables -->")[0]
+    assert shown == coverage(DATA)
+    assert "| tax_export_refund |" in shown and "### Out-of-scope kind × style" in shown
+
+
+def test_a_subtopic_outside_its_category_and_a_bad_kind_are_refused_with_their_lines(tmp_path, taxonomy):
+    from triage.data import read_out_of_scope
+    from triage.errors import InputError
+
+    bad = tmp_path / "corpus.csv"
+    pd.DataFrame({"id": ["a", "b"], "text": ["留抵退税没到账", "路灯坏了"], "category": ["tax", "tax"],
+                  "subtopic": ["tax_vat_credit_refund", "infra_roads"], "tier": ["transfer", "on_site"]}
+                 ).to_csv(bad, index=False)
+    with pytest.raises(InputError, match=r"line 3: subtopic 'infra_roads' is not one of category 'tax's"):
+        read_labelled(bad, taxonomy)
+    oos = tmp_path / "out_of_scope.csv"
+    pd.DataFrame({"id": ["x"], "text": ["你好"], "kind": ["gossip"]}).to_csv(oos, index=False)
+    with pytest.raises(InputError, match=r"out_of_scope.csv: 1 bad rows: line 2: kind 'gossip' is not one of"):
+        read_out_of_scope(oos, taxonomy)
