@@ -52,6 +52,8 @@ class Codes:
     Category: object
     Tier: object
     ReviewReason: object
+    Subtopic: object
+    ScopeKind: object
     Status: object
     Kind: object
     Satisfaction: object
@@ -86,6 +88,8 @@ def build_codes(taxonomy: Taxonomy) -> Codes:
         Category=documented("CategoryCode", [c for c, _ in cats]),
         Tier=documented("TierCode", [t for t, _ in tiers]),
         ReviewReason=documented("ReviewReason", REVIEW_REASONS),
+        Subtopic=documented("SubtopicCode", [s.code for s in taxonomy.subtopics] or ["none"]),
+        ScopeKind=documented("OutOfScopeKind", [k.code for k in taxonomy.out_of_scope] or ["none"]),
         Status=documented("Status", STATUSES),
         Kind=documented("Kind", KINDS),
         Satisfaction=documented("Satisfaction", SATISFACTION),

@@ -18,6 +18,7 @@ class Term(BaseModel):
 def triage_models(codes: Codes) -> SimpleNamespace:
     """TriageResponse and TaxonomyResponse with the codes of ``codes`` as enums."""
     Category, Tier, Reason = codes.Category, codes.Tier, codes.ReviewReason
+    Subtopic, ScopeKind = codes.Subtopic, codes.ScopeKind
 
     class Alternative(BaseModel):
         category: Category = Field(examples=["financing"])
@@ -29,12 +30,20 @@ def triage_models(codes: Codes) -> SimpleNamespace:
         enterprise: str | None = Field(None, description="echoed / 原样返回")
         category: Category | None = Field(description="category code, null when the text is unusable / 类别代码", examples=["tax"])
         category_probability: float = Field(description="calibrated probability / 校准概率", examples=[0.97])
+        subtopic: Subtopic | None = Field(None, description="subtopic code, always under the category; null when "
+                                                          "out of scope / 子议题代码", examples=["tax_export_refund"])
+        subtopic_probability: float = Field(0.0, description="probability of category and subtopic / 子议题概率",
+                                            examples=[0.81])
         tier: Tier | None = Field(description="routing tier: on_site 现场办, transfer 分级转, key 重点提", examples=["transfer"])
         tier_probability: float = Field(examples=[0.71])
         alternatives: list[Alternative] = Field(description="next most likely categories / 备选类别")
         needs_review: bool = Field(description="a person should check it / 需人工复核")
-        review_reason: Reason | None = Field(description="off_topic, no_usable_words, no_known_terms, low_confidence "
-                                                      "(see /v1/taxonomy) / 复核原因", examples=[None])
+        review_reason: Reason | None = Field(description="out_of_scope, novel, off_topic, no_usable_words, "
+                                                      "no_known_terms, low_confidence (see /v1/taxonomy) / 复核原因",
+                                             examples=[None])
+        out_of_scope_kind: ScopeKind | None = Field(None, description="what an out-of-scope text is (category null; "
+                                                                    "lead_agency is where to refer it) / 范围外类型",
+                                                    examples=[None])
         lead_agency: str | None = Field(description="lead agency / 主办单位", examples=["区税务局"])
         lead_agency_en: str | None = Field(examples=["District Tax Bureau"])
         deadline_days: int | None = Field(description="days allowed by the tier / 办理时限（天）", examples=[90])
@@ -64,10 +73,30 @@ def triage_models(codes: Codes) -> SimpleNamespace:
         supervision_en: str = ""
         description: str = ""
 
+    class SubtopicOut(BaseModel):
+        code: Subtopic = Field(examples=["tax_export_refund"])
+        category: Category = Field(examples=["tax"])
+        name_zh: str = Field(examples=["出口退税"])
+        name_en: str = Field(examples=["Export tax refunds"])
+        description: str = ""
+        lead_agency_zh: str = Field("", description="overrides the category's when not empty / 牵头单位")
+        lead_agency_en: str = ""
+
+    class ScopeKindOut(BaseModel):
+        code: ScopeKind = Field(examples=["labour_wages"])
+        name_zh: str = Field(examples=["劳动与工资"])
+        name_en: str = Field(examples=["Labour and wages"])
+        tier: Tier = Field(examples=["on_site"])
+        referral_zh: str = Field(examples=["区人社局劳动保障监察大队"])
+        referral_en: str = ""
+        description: str = ""
+
     class TaxonomyResponse(BaseModel):
         name: str
         version: str
         categories: list[CategoryOut]
+        subtopics: list[SubtopicOut] = Field([], description="the second level / 子议题")
+        out_of_scope: list[ScopeKindOut] = Field([], description="kinds of text of no category / 范围外类型")
         tiers: list[TierOut]
         review_reasons: dict[Reason, str] = Field(description="codes of review_reason, in English and Chinese / 复核原因说明")
 
@@ -80,7 +109,8 @@ class ModelInfo(BaseModel):
     taxonomy: dict = Field(description="name and version of the taxonomy / 分类体系")
     labels: dict = Field(description="categories and tiers the model knows / 类别与层级")
     review_threshold: float = Field(description="category probability under which needs_review is set / 复核阈值")
-    metrics: dict = Field(description="cross-validated metrics: category, tier, review / 交叉验证指标")
+    metrics: dict = Field(description="cross-validated metrics: category, tier, review, and where the model has "
+                                      "them subtopic, out_of_scope, calibration, novelty / 交叉验证指标")
     selected: dict = Field(description="selected features and classifier / 选定的特征与分类器")
     data: dict = Field(description="SHA-256 and size of the training data / 训练数据摘要")
     artifact: dict = Field(description="SHA-256 of the model files / 模型文件摘要")

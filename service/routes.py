@@ -94,11 +94,13 @@ def build_router(settings, codes: Codes) -> APIRouter:
     @r.get("/v1/taxonomy", response_model=out.TaxonomyResponse, dependencies=[Depends(require_key)],
            tags=["model 模型"], summary="Categories and tiers / 分类体系", responses={**ok("taxonomy"), **responses(401, 503)},
            description="Categories and routing tiers of the model in service, with codes, Chinese and English names, "
-                       "lead agencies and deadlines, and the meaning of each review reason.\n\n"
-                       "当前模型的类别与交办层级：代码、中英文名称、主办单位、办理时限，以及复核原因说明。")
+                       "lead agencies and deadlines, the subtopics and out-of-scope kinds, and the meaning of each "
+                       "review reason.\n\n"
+                       "当前模型的类别、子议题、范围外类型与交办层级：代码、中英文名称、主办单位、办理时限，以及复核原因说明。")
     def get_taxonomy(request: Request):
         tax = current_model(request).taxonomy.to_dict()
         return {"name": tax["name"], "version": tax["version"], "categories": tax["categories"],
+                "subtopics": tax["subtopics"], "out_of_scope": tax["out_of_scope"],
                 "tiers": tax["tiers"], "review_reasons": dict(REVIEW_REASONS)}
 
     @r.get("/v1/model", response_model=ModelInfo, dependencies=[Depends(require_key)], tags=["model 模型"],
@@ -113,7 +115,9 @@ def build_router(settings, codes: Codes) -> APIRouter:
         return {"version": card["version"], "created_at": card.get("created_at", ""),
                 "taxonomy": card.get("taxonomy", {}), "labels": card.get("labels", {}),
                 "review_threshold": card.get("review_threshold"),
-                "metrics": {**{p: training.get(p, {}).get("cv", {}) for p in parts}, "review": training.get("review", {})},
+                "metrics": {**{p: training.get(p, {}).get("cv", {}) for p in parts}, "review": training.get("review", {}),
+                            **{k: training[k] for k in ("subtopic", "out_of_scope", "calibration", "novelty")
+                               if training.get(k)}},
                 "selected": {p: training.get(p, {}).get("selected", {}) for p in parts},
                 "data": card.get("data", {}), "artifact": card.get("files", {}),
                 "libraries": card.get("libraries", {})}

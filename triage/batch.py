@@ -24,8 +24,8 @@ from triage.files.read import read_chunks
 from triage.files.write import TableWriter
 from triage.routing import parse_date, route
 
-OUTPUT_COLUMNS = ("category", "tier", "category_probability", "tier_probability", "needs_review", "review_reason",
-                  "lead_agency", "deadline", "explanation")
+OUTPUT_COLUMNS = ("category", "subtopic", "tier", "category_probability", "tier_probability", "needs_review",
+                  "review_reason", "out_of_scope_kind", "lead_agency", "deadline", "explanation")
 DERIVED_COLUMNS = ("category_name", "tier_name")  # shown beside the codes in workbooks: recomputed, never kept
 AUTO_MIN_BYTES = {"xlsx": 1_500_000}  # smaller inputs (about 20,000 opinions) are done by one process
 AUTO_MIN_BYTES_TEXT = 4_000_000
@@ -111,7 +111,7 @@ def triage_columns(model, texts: list, date_values: list, deputies: list) -> tup
         if was_enabled:
             gc.enable()
     out = {name: cols[name] for name in OUTPUT_COLUMNS}
-    for name in ("category", "tier", "review_reason", "lead_agency", "deadline"):
+    for name in ("category", "subtopic", "tier", "review_reason", "out_of_scope_kind", "lead_agency", "deadline"):
         out[name] = [v or "" for v in out[name]]
     return out, bad
 

@@ -58,8 +58,8 @@ def check_labelled(df: pd.DataFrame, taxonomy: Taxonomy, what: str, lines=None) 
     lines = list(lines) if lines is not None else list(range(2, len(df) + 2))
     for i, sub, cat in zip(lines, df["subtopic"], df["category"]):
         if sub and owner.get(sub) != cat and cat in cats:
-            problems.append(f"line {i}: subtopic {sub!r} is not one of category {cat!r}'s "
-                            f"{sorted(k for k, v in owner.items() if v == cat)}")
+            problems.append(f"line {i}: subtopic {sub!r} does not belong to category {cat!r} (its subtopics: "
+                            f"{sorted(k for k, v in owner.items() if v == cat)})")
     for i, row in zip(lines, df.itertuples(index=False)):  # line 1 is the header
         if not normalise(row.text):
             problems.append(f"line {i}: empty text")

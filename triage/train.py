@@ -10,6 +10,12 @@ from triage.store.folder import save
 from triage.store.versions import Decision, PromotionRefused, promote as promote_version
 
 
+# On corpus v2 (4,601 opinions, 5-fold CV, the selected recipe) an n-gram seen in two texts or more
+# gave category macro-F1 0.942 against 0.940 with every n-gram, subtopic 0.859 against 0.861, tier
+# 0.895 against 0.894, 91.1% against 90.6% accepted at 97% right, with a vocabulary 5 times smaller.
+TRAIN_MIN_DF = 2
+
+
 class Trained(tuple):
     """``(model, folder)``, and ``promotion``: the ``Decision`` of the quality check (None when
     not asked to promote); ``promotion.allowed`` False means the version was kept unpromoted."""
@@ -31,7 +37,7 @@ class Trained(tuple):
 def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path | None = None, *,
                     random_state: int = 0, cv: int = 5, version: str | None = None, promote: bool = True,
                     force: bool = False, feature_sets=None, classifiers=None, n_jobs: int | None = None,
-                    progress=None, lexicon: bool = False) -> Trained:
+                    progress=None, lexicon: bool = False, min_df: int = TRAIN_MIN_DF) -> Trained:
     """Train on a data folder (``triage.data.DataFolder``: taxonomy.toml, corpus.csv, optional
     corrections.csv, userdict.txt, stopwords.txt, offtopic.txt) and save a new version into
     ``models_dir``.
@@ -43,6 +49,7 @@ def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path |
     in HISTORY). ``progress``: an optional callable given a short label after each step (each
     cross-validated candidate, the save, the promotion check); ``training_steps`` counts them.
     ``lexicon``: read the variants of the folder's ``lexicon.toml`` as their canonical words.
+    ``min_df``: an n-gram is a feature if at least this many training texts hold it.
     Returns ``(model, folder)`` with ``.promotion``."""
     folder_in = DataFolder(data_dir)
     models_dir = Path(models_dir) if models_dir else paths.models_dir()
@@ -53,7 +60,7 @@ def train_from_data(data_dir: str | Path | None = None, models_dir: str | Path |
     if classifiers:
         kwargs["classifiers"] = tuple(classifiers)
     model = TriageModel(data.taxonomy, folder_in.segmenter(lexicon=lexicon), cv=cv, random_state=random_state,
-                        n_jobs=n_jobs, **kwargs)
+                        n_jobs=n_jobs, min_df=min_df, **kwargs)
     frame = data.frame
     model.fit(frame["text"].tolist(), frame["category"], frame["tier"], offtopic=data.offtopic, progress=progress,
               subtopics=frame["subtopic"].tolist(), kinds=data.kinds)

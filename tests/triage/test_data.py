@@ -138,7 +138,7 @@ def test_a_subtopic_outside_its_category_and_a_bad_kind_are_refused_with_their_l
     pd.DataFrame({"id": ["a", "b"], "text": ["留抵退税没到账", "路灯坏了"], "category": ["tax", "tax"],
                   "subtopic": ["tax_vat_credit_refund", "infra_roads"], "tier": ["transfer", "on_site"]}
                  ).to_csv(bad, index=False)
-    with pytest.raises(InputError, match=r"line 3: subtopic 'infra_roads' is not one of category 'tax's"):
+    with pytest.raises(InputError, match=r"line 3: subtopic 'infra_roads' does not belong to category 'tax' \(its subtopics: \['tax_burden_policy'"):
         read_labelled(bad, taxonomy)
     oos = tmp_path / "out_of_scope.csv"
     pd.DataFrame({"id": ["x"], "text": ["你好"], "kind": ["gossip"]}).to_csv(oos, index=False)

@@ -1,22 +1,11 @@
 """``triage classify``: triage every opinion of a table into a new table."""
 from __future__ import annotations
 
-import argparse
 import textwrap
 
-from triage.cli.common import EXIT_OK, load_model, model_arg, progress_bar, quiet_arg, say
+from triage.cli.common import EXIT_OK, load_model, model_arg, positive as _positive, progress_bar, quiet_arg, say
 from triage.errors import InputError
 from triage.files.formats import FORMAT_NAMES
-
-
-def _positive(value: str, expected: str = "a whole number of at least 1") -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected {expected}, found {value!r}")
-    return n
 
 
 def _jobs(value: str):

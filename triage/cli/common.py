@@ -11,6 +11,7 @@ Errors are one line on standard error starting with ``Error:``. The dispatcher
 ``TriageError``; it never prints a traceback."""
 from __future__ import annotations
 
+import argparse
 import contextlib
 import signal
 import sys
@@ -139,3 +140,14 @@ def sigterm_interrupts():
 
 def one_line(message: object) -> str:
     return " ".join(str(message).split("\n")).strip()
+
+
+def positive(value: str, expected: str = "a whole number of at least 1") -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected {expected}, found {value!r}")
+    return n

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from triage.cli.common import EXIT_OK, progress_steps, quiet_arg, say
+from triage.cli.common import EXIT_OK, positive, progress_steps, quiet_arg, say
 from triage.model.names import CLASSIFIERS, FEATURE_SETS
 
 
@@ -34,6 +34,8 @@ def add_commands(sub, fmt) -> None:
     t.add_argument("--jobs", type=int, default=None, help="parallel jobs for cross-validation")
     t.add_argument("--features", nargs="+", choices=FEATURE_SETS, help="feature sets to compare (default: all)")
     t.add_argument("--classifiers", nargs="+", choices=CLASSIFIERS, help="classifiers to compare (default: all)")
+    t.add_argument("--min-df", type=positive, default=2, metavar="N",
+                   help="an n-gram is a feature if at least N training texts hold it (default 2)")
     t.add_argument("--lexicon", action="store_true",
                    help="read the variants of data/lexicon.toml as their canonical words (off by default: on the "
                         "corpus it did not raise cross-validated macro-F1; see the user guide, Models)")
@@ -50,7 +52,7 @@ def cmd_train(a) -> int:
     with progress_steps(a.quiet, total, "train") as step:
         trained = train_from_data(a.data, a.models, random_state=a.seed, cv=a.cv, version=a.version_name,
                                   promote=not a.no_promote, force=a.force, n_jobs=a.jobs, feature_sets=a.features,
-                                  classifiers=a.classifiers, progress=step, lexicon=a.lexicon)
+                                  classifiers=a.classifiers, progress=step, lexicon=a.lexicon, min_df=a.min_df)
     model, folder, decision = trained.model, trained.folder, trained.promotion
     r = model.report_
     if decision is None:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from triage.taxonomy import Taxonomy
 
 # Opinions that are not a problem to group: they go to the review list only.
-UNGROUPED_REASONS = ("empty_text", "no_usable_words", "no_known_terms", "off_topic")
+UNGROUPED_REASONS = ("empty_text", "no_usable_words", "no_known_terms", "off_topic", "out_of_scope")
 
 
 @dataclass
