@@ -155,7 +155,8 @@ def relabel(data_dir: str | Path, rows, category: str | None = None, tier: str |
     """Set the category and/or tier of some opinions; returns the rows changed per file.
 
     rows: ids of ``file``, or a table with ``id`` and ``file`` columns (``find_opinions``).
-    Every id must exist and every code must be in the taxonomy; nothing is written otherwise."""
+    Every id must exist and every code must be in the taxonomy; nothing is written otherwise. A
+    subtopic that does not belong to the new category is emptied."""
     data_dir = Path(data_dir)
     taxonomy = load_taxonomy(data_dir / "taxonomy.toml")
     if category is not None:
@@ -183,6 +184,9 @@ def relabel(data_dir: str | Path, rows, category: str | None = None, tier: str |
             before = df.loc[hit, ["category", "tier"]].copy()
             if category is not None:
                 df.loc[hit, "category"] = category
+                if "subtopic" in df.columns:  # a subtopic of the old category no longer fits
+                    owner = {s.code: s.category for s in taxonomy.subtopics}
+                    df.loc[hit & (df["subtopic"].map(owner) != category), "subtopic"] = ""
             if tier is not None:
                 df.loc[hit, "tier"] = tier
             return (df.loc[hit, ["category", "tier"]] != before).any(axis=1).sum()

@@ -28,7 +28,11 @@ def test_classify_sample_keeps_every_row_and_column(tmp_path, capsys):
     taxonomy = load_taxonomy(DATA / "taxonomy.toml")
     assert set(res.loc[res["category"] != "", "category"]) == set(taxonomy.category_codes)
     dated = res[(res["visit_date"] == "2025-06-25") & (res["category"] != "")]
-    assert len(dated) == 97 and set(dated["tier"]) == set(taxonomy.tier_codes)
+    # 97 dated opinions, less 3 that are no enterprise opinion (a deputy's visit, two greetings): no category
+    assert len(dated) == 94 and set(dated["tier"]) == set(taxonomy.tier_codes)
+    scope = res[res["review_reason"] == "out_of_scope"]
+    assert len(scope) == 3 and set(scope["out_of_scope_kind"]) == {"congress_deputies", "greetings_chitchat"}
+    assert (scope["category"] == "").all() and (scope["subtopic"] == "").all()
     for tier, rows in dated.groupby("tier"):  # every row's deadline counted from its own intake date and tier
         assert set(rows["deadline"]) == {route(taxonomy, "tax", tier, "2025-06-25").deadline}, tier
     by_days = sorted(taxonomy.tier_codes, key=lambda t: taxonomy.tier(t).deadline_days)
@@ -36,7 +40,7 @@ def test_classify_sample_keeps_every_row_and_column(tmp_path, capsys):
     assert "2025-06-25" < deadlines[0] and deadlines == sorted(set(deadlines))  # a longer tier ends later
     assert set(dated.loc[dated["tier"] == "on_site", "deadline"]) == {"2025-07-04"}  # 7 working days
     err = capsys.readouterr().err
-    assert err.startswith(f"120 opinions → {out.name} in ") and "10 need review (5 low confidence, 3 off topic, 2 empty text)" in err
+    assert err.startswith(f"120 opinions → {out.name} in ") and "10 need review (5 low confidence, 3 out of scope, 2 empty text)" in err
     assert "{" not in err
 
 

@@ -112,7 +112,9 @@ def test_retrain_notebook_saves_and_promotes_when_flagged(station, monkeypatch):
 
     old = current_version(station["models"])
     repo_models = snapshot(MODELS)
-    nb = execute("retrain", station, monkeypatch, SAVE_NEW_VERSION=True, PROMOTE=True)
+    # on 210 opinions and 3 folds, macro-F1 moves by a few hundredths between recipes: the check is
+    # given room (TOLERANCE) so that this test is about saving and promoting, not about noise
+    nb = execute("retrain", station, monkeypatch, SAVE_NEW_VERSION=True, PROMOTE=True, TOLERANCE=0.05)
     new = current_version(station["models"])
     assert new != old and {v["version"] for v in list_versions(station["models"])} == {old, new}
     event = read_history(station["models"])[-1]

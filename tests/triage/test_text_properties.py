@@ -103,9 +103,14 @@ def test_segmenting_and_predicting_any_text_gives_a_valid_result(shipped, text):
     tokens = seg.tokens(text)
     assert all(t and not any(ch.isspace() for ch in t) for t in tokens)
     p = shipped.predict(text)
-    if p.category is None:
+    if p.category is None and p.review_reason == "out_of_scope":  # no category: referred, with its kind's tier
+        kind = shipped.taxonomy.kind(p.out_of_scope_kind)
+        assert p.needs_review and p.subtopic is None and p.tier == kind.tier and p.lead_agency == kind.referral_zh
+    elif p.category is None:
         assert p.needs_review and p.review_reason in ("empty_text", "no_usable_words")
     else:
+        owner = {s.code: s.category for s in shipped.taxonomy.subtopics}
+        assert p.subtopic is None or owner[p.subtopic] == p.category
         assert p.category in shipped.taxonomy.category_codes and p.tier in shipped.taxonomy.tier_codes
         assert 0.0 <= p.category_probability <= 1.0
         assert p.needs_review == (p.review_reason is not None)

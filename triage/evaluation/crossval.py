@@ -105,8 +105,35 @@ def refit(model: TriageModel, data: LabelledData, cat_texts: list[str], cat_y: l
     return TriageModel.from_parts(params, segmenter=segment.segmenter or model.segmenter_,
                                   categories=list(pipes[0].classes_), tiers=list(pipes[1].classes_),
                                   review_threshold=model.review_threshold_, packed=pack_pair(*pipes),
-                                  temperature=model.temperature_,
+                                  temperature=model.temperature_, novelty_threshold=model.novelty_threshold_,
                                   pipelines={"category": pipes[0], "tier": pipes[1]})
+
+
+def fold_labels(labels: list, taxonomy) -> list:
+    """The labels of one fold's training rows, a subtopic or kind too rare in the fold (fewer
+    than 3: too few to calibrate) counted for its parent."""
+    from triage.model.fitting import Coarse, merge_rare
+
+    return merge_rare(list(labels), Coarse(taxonomy), 3)
+
+
+def _fine_labels(model, data: LabelledData, cats: list, keep: list[int]) -> list:
+    """The label the category model learns for each row (opinions, then the kept off-topic
+    texts): subtopics and out-of-scope kinds for a model that learned them, else the category
+    and ``OFFTOPIC``; None for an opinion without a category in this view."""
+    n = len(cats)
+    if model.hierarchy_.flat:
+        return list(cats) + [OFFTOPIC] * len(keep)
+    from triage.model.fitting import training_labels
+
+    subs = data.frame["subtopic"].tolist() if "subtopic" in data.frame.columns else [""] * n
+    labelled = [i for i in range(n) if cats[i] is not None]
+    kinds = [(data.kinds or [None] * len(data.offtopic))[i] for i in keep]
+    fine = training_labels(data.taxonomy, [cats[i] for i in labelled], [subs[i] for i in labelled], len(keep), kinds)
+    out: list = [None] * n + list(fine[len(labelled):])
+    for i, label in zip(labelled, fine):
+        out[i] = label
+    return out
 
 
 def _vectorisers(features) -> list:
@@ -173,11 +200,12 @@ def side_by_side(models: dict[str, TriageModel], data: LabelledData, cv: int = 5
         cats = [c if isinstance(c, str) else None for c in f["base_category" if view == "corpus" else "category"]]
         tiers = [t if isinstance(t, str) else None for t in f["base_tier" if view == "corpus" else "tier"]]
         X = joined[name] + [off_joined[name][i] for i in keep]
+        learned = _fine_labels(m, data, cats, keep)
         parts = []
         for train, test in splits:
             tr_cat = [i for i in train if i >= n or cats[i] is not None]
             tr_tier = [i for i in train if i < n and tiers[i] is not None]
-            shell = refit(m, data, [X[i] for i in tr_cat], [cats[i] if i < n else OFFTOPIC for i in tr_cat],
+            shell = refit(m, data, [X[i] for i in tr_cat], fold_labels([learned[i] for i in tr_cat], data.taxonomy),
                           [X[i] for i in tr_tier], [tiers[i] for i in tr_tier])
             parts.append(predictions(shell, [all_texts[i] for i in test]).set_index(pd.Index(test)))
         out = pd.concat(parts).sort_index()

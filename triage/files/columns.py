@@ -15,7 +15,7 @@ ENTERPRISE_COLUMNS = ("enterprise", "企业", "企业名称", "单位")
 # machine name, so a reviewed workbook can be read back); the *_name columns sit beside the codes.
 HEADERS = {
     "category": "类别 category", "category_name": "类别名称 category name", "subtopic": "子议题 subtopic",
-    "out_of_scope_kind": "范围外类型 out-of-scope kind",
+    "out_of_scope_kind": "范围外类型 out of scope kind",
     "tier": "层级 tier", "tier_name": "层级名称 tier name",
     "category_probability": "类别概率 category probability", "tier_probability": "层级概率 tier probability",
     "needs_review": "需复核 needs review", "review_reason": "复核原因 review reason",

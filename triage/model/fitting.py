@@ -64,19 +64,21 @@ def training_labels(taxonomy, categories, subtopics=None, n_offtopic: int = 0, k
                          f"{owner.get(subs[i])!r})")
     _check_labels([k for k in kinds if k], taxonomy.kind_codes, "out-of-scope kind")
     fine = [fine_label(c, s) for c, s in zip(categories, subs)] + [fine_label(None, kind=k) for k in kinds]
-    coarse = Coarse(taxonomy)
+    return np.asarray(merge_rare(fine, Coarse(taxonomy), MIN_FINE), dtype=object)
+
+
+def merge_rare(fine: list, coarse, minimum: int) -> list:
+    """A subtopic or kind with fewer than ``minimum`` texts counts for its parent only (too few
+    to be cross-validated or calibrated), and a parent left with too few texts of its own joins
+    its largest learned child. ``coarse``: fine label -> parent."""
     counts = Counter(fine)
-    # a subtopic or kind with too few texts to be cross-validated counts for its parent only
-    fine = [f if counts[f] >= MIN_FINE or coarse(f) == f else (c if i < len(categories) else OFFTOPIC)
-            for i, (f, c) in enumerate(zip(fine, categories + [OFFTOPIC] * len(kinds)))]
+    fine = [f if counts[f] >= minimum else coarse(f) for f in fine]
     counts = Counter(fine)
-    # ... and a parent left with too few texts of its own joins its largest learned child
-    largest = {}
-    for f, k in counts.most_common():
+    largest: dict = {}
+    for f, _ in counts.most_common():
         if coarse(f) != f:
             largest.setdefault(coarse(f), f)
-    fine = [largest[f] if counts[f] < MIN_FINE and f in largest else f for f in fine]
-    return np.asarray(fine, dtype=object)
+    return [largest[f] if counts[f] < minimum and f in largest else f for f in fine]
 
 
 def fit_model(model, texts: Sequence[str], categories: Sequence[str], tiers: Sequence[str],

@@ -106,10 +106,12 @@ def _values(model, sc: Scores, dates, deputies, alternatives: bool, terms_as_tex
     top, p = d["top_idx"], d["top"]
     tier_idx = np.argmax(tp, axis=1)
     kind = h.kind[d["kind_idx"]] if d["kind_idx"] is not None else np.full(len(rows), "", dtype=object)
-    scope = d["off"] & (kind != "")  # an out-of-scope kind won: no category, the kind's tier and referral
+    known = sc.known()
+    # an out-of-scope kind won (on words the model knows): no category, the kind's tier and referral
+    scope = d["off"] & (kind != "") & known
     off = d["off"] & ~scope
     novel = sc.support < model.novelty_threshold_ if sc.support is not None else np.zeros(len(rows), dtype=bool)
-    reasons = np.where(~sc.known(), "no_known_terms", np.where(scope, "out_of_scope", np.where(off, "off_topic", np.where(
+    reasons = np.where(~known, "no_known_terms", np.where(scope, "out_of_scope", np.where(off, "off_topic", np.where(
         novel, "novel", np.where(p < model.review_threshold_, "low_confidence", ""))))).tolist()
     sub = h.subtopic[d["sub_idx"]]
     share = fine[rows, d["sub_idx"]] / np.maximum(h.aggregate(fine)[rows, top], 1e-12)

@@ -43,6 +43,8 @@ class Labelled:
     categories: list[str]
     tiers: list[str]
     offtopic: list[str]
+    subtopics: list[str] = field(default_factory=list)
+    kinds: list = field(default_factory=list)
 
 
 def read_data(data_dir: str | Path | None = None) -> Labelled:
@@ -52,8 +54,9 @@ def read_data(data_dir: str | Path | None = None) -> Labelled:
     corr_path = folder / "corrections.csv"
     corrections = read_labelled(corr_path, taxonomy, "corrections") if corr_path.is_file() else None
     frame, _ = merge_corrections(corpus, corrections)
+    offtopic, kinds = DataFolder(folder).out_of_scope(taxonomy)
     return Labelled(folder, taxonomy, frame["text"].tolist(), frame["category"].tolist(), frame["tier"].tolist(),
-                    DataFolder(folder).offtopic())
+                    offtopic, frame["subtopic"].tolist(), kinds)
 
 
 def cross_validate(models: dict, data: Labelled, cv: int = 5, random_state: int = 0) -> Comparison:
@@ -61,6 +64,8 @@ def cross_validate(models: dict, data: Labelled, cv: int = 5, random_state: int 
     import joblib
     from sklearn.base import clone
 
+    from triage.evaluation.crossval import fold_labels
+    from triage.model.fitting import Coarse, training_labels
     from triage.model.selection import folds, metrics
 
     if not models:
@@ -70,12 +75,16 @@ def cross_validate(models: dict, data: Labelled, cv: int = 5, random_state: int 
     off_joined = {name: m.segment(data.offtopic) for name, m in models.items()}
     keep = [i for i in range(len(data.offtopic)) if all(off_joined[name][i] for name in models)]
     cat_y = np.array(list(data.categories) + [OFFTOPIC] * len(keep), dtype=object)
+    fine_y = cat_y  # folds stratified on what training learns: subtopics and kinds where the data has them
+    if data.taxonomy.subtopics or data.taxonomy.out_of_scope:
+        fine_y = training_labels(data.taxonomy, data.categories, data.subtopics or None, len(keep),
+                                 [(data.kinds or [None] * len(data.offtopic))[i] for i in keep])
     tiers = np.array(data.tiers, dtype=object)
     try:
-        splitter = folds(cat_y, cv, random_state)
+        splitter = folds(fine_y, cv, random_state)
     except ValueError as exc:
         raise InputError(f"{data.folder}: cannot cross-validate: {exc}") from None
-    splits = list(splitter.split(np.zeros(len(cat_y)), cat_y))
+    splits = list(splitter.split(np.zeros(len(fine_y)), fine_y))
     labels = {"category": [c for c in data.taxonomy.category_codes if c in set(data.categories)],
               "tier": [t for t in data.taxonomy.tier_codes if t in set(data.tiers)]}
     scores, done = {}, {}
@@ -86,18 +95,21 @@ def cross_validate(models: dict, data: Labelled, cv: int = 5, random_state: int 
             continue
         done[recipe] = name
         X = np.array(joined[name] + [off_joined[name][i] for i in keep], dtype=object)
+        learned = cat_y if m.hierarchy_.flat else fine_y  # what it learned, as training gave it
         cat_pred, tier_pred = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
         for train, test in splits:
-            cat_pipe = clone(m.category_pipeline_[1:]).fit(list(X[train]), cat_y[train])
+            cat_pipe = clone(m.category_pipeline_[1:]).fit(list(X[train]), fold_labels(list(learned[train]),
+                                                                                          data.taxonomy))
             tr_tier = train[train < n]
             tier_pipe = clone(m.tier_pipeline_[1:]).fit(list(X[tr_tier]), tiers[tr_tier])
             test = test[(test < n)]
             test = test[X[test] != ""]  # no usable words: no prediction
             if not len(test):
                 continue
-            classes = np.asarray(cat_pipe.classes_, dtype=object)
+            h = Coarse(data.taxonomy).hierarchy(cat_pipe.classes_)
+            classes = np.asarray(h.coarse, dtype=object)
             real = np.array([j for j, c in enumerate(classes) if c != OFFTOPIC])
-            proba = cat_pipe.predict_proba(list(X[test]))
+            proba = h.aggregate(cat_pipe.predict_proba(list(X[test])))
             cat_pred[test] = classes[real[np.argmax(proba[:, real], axis=1)]]
             tier_classes = np.asarray(tier_pipe.classes_, dtype=object)
             tier_pred[test] = tier_classes[np.argmax(tier_pipe.predict_proba(list(X[test])), axis=1)]

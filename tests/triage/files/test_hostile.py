@@ -207,13 +207,13 @@ def test_the_workbook_is_for_people(tmp_path):
     assert run("classify", SAMPLE, "-o", out, "--quiet") == 0
     ws = openpyxl.load_workbook(out).active
     head = [c.value for c in ws[1]]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:P121"
-    assert head[5:12] == ["类别 category", "类别名称 category name", "层级 tier", "层级名称 tier name",
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:R121"
+    assert head[5:13] == ["类别 category", "类别名称 category name", "子议题 subtopic", "层级 tier", "层级名称 tier name",
                           "类别概率 category probability", "层级概率 tier probability", "需复核 needs review"]
     row = [c for c in ws[2]]
-    assert [row[5].value, row[6].value, row[7].value, row[8].value] == ["tax", "税收与税改", "transfer", "分级转"]
-    assert isinstance(row[9].value, float) and row[9].number_format == "0.0%"
-    assert {c.value for c in ws["L"][1:]} == {"是", "否"}
+    assert [c.value for c in row[5:10]] == ["tax", "税收与税改", "tax_log_purchase_invoice", "key", "重点提"]
+    assert isinstance(row[10].value, float) and row[10].number_format == "0.0%"
+    assert {c.value for c in ws["M"][1:]} == {"是", "否"}
     assert ws.column_dimensions["E"].width == 60 and ws.column_dimensions["C"].width >= 8
 
 

@@ -50,7 +50,8 @@ def test_explanation_terms_come_from_the_text(shipped):
 def test_canteen_question_is_flagged_for_review(shipped):
     p = shipped.predict("请问食堂几点开饭")
     assert p.needs_review is True
-    assert p.review_reason in ("off_topic", "low_confidence", "no_known_terms")
+    assert p.review_reason in ("out_of_scope", "off_topic", "low_confidence", "no_known_terms")
+    assert p.category is None and p.out_of_scope_kind in ("greetings_chitchat", "congress_deputies", "social_services")
 
 
 def test_held_out_offtopic_texts_are_mostly_flagged(shipped):
@@ -96,7 +97,10 @@ def test_shipped_card_records_what_a_card_must(shipped):
     assert len(cv["confusion_matrix"]["matrix"]) == 5 and cv["macro_f1"] > 0.7
     comparison = card["training"]["category"]["comparison"]
     assert {(r["features"], r["classifier"]) for r in comparison} == {
-        (f, c) for f in ("word", "word+char") for c in ("linearsvc", "logreg", "sgd")}
+        (f, c) for f in ("word", "word+char") for c in ("linearsvc", "logreg", "sgd", "linearsvc_c1+coarse")}
+    assert card["labels"]["subtopics"] and len(card["labels"]["kinds"]) == 7
+    assert card["calibration"]["temperature"] == card["training"]["calibration"]["temperature"]
+    assert card["training"]["calibration"]["ece"] <= 0.05 and card["training"]["subtopic"]["macro_f1"] > 0.8
     # every library recorded with a real version number ("not installed" is not one)
     assert set(card["libraries"]) == {"python", *LIBRARIES}
     for name in ("scikit-learn", "jieba", "numpy", "scipy", "joblib"):
@@ -179,7 +183,9 @@ def test_get_params_set_params_and_clone_follow_scikit_learn(shipped, taxonomy):
 def test_classes_and_predict_proba(shipped):
     texts = ["园区门口路灯坏了三天了", "续贷下周到期，银行让先还再贷", "外地有人冒用我们的商标"]
     proba = shipped.predict_proba(texts)
-    assert list(shipped.classes_) == shipped.categories_ == shipped.card_["labels"]["classes"]["category"]
+    assert list(shipped.classes_) == shipped.categories_
+    assert shipped.labels_ == shipped.card_["labels"]["classes"]["category"] == list(shipped.packed_[0].classes_)
+    assert set(shipped.categories_) == set(shipped.card_["labels"]["categories"]) | {"_offtopic"}
     assert proba.shape == (3, len(shipped.classes_)) and np.allclose(proba.sum(axis=1), 1.0)
     real = [i for i, c in enumerate(shipped.classes_) if c != "_offtopic"]
     best = [shipped.classes_[real[i]] for i in proba[:, real].argmax(axis=1)]

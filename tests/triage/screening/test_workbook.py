@@ -42,11 +42,11 @@ def test_sheets_and_columns(sheets):
 def test_category_sheets_hold_every_grouped_opinion_once_ranked_by_problem(sheets):
     rows = pd.concat([sheets[n] for n in SHEETS[1:6]])
     ids = rows["意见编号 record_id"].tolist()
-    assert len(ids) == len(set(ids)) == 109  # 114 in June, minus 2 empty and 3 off-topic
+    assert len(ids) == len(set(ids)) == 109  # 114 in June, minus 2 empty and 3 out of scope
     tax = sheets["tax 税收与税改"]
     first = tax[tax["问题编号 problem_id"] == "P001"]
-    assert set(first["意见编号 record_id"]) >= {"2025060001", "2025060018", "2025060037", "2025060052", "2025060076"}
-    assert set(first["建议层级 suggested_tier"]) == {"key 重点提 ↑"}
+    assert set(first["意见编号 record_id"]) >= {"2025060001", "2025060018", "2025060037", "2025060052"}
+    assert set(first["建议层级 suggested_tier"]) == {"key 重点提"}  # two of its opinions read as key already: no ↑
     assert set(first["预测类别 category"]) == {"tax 税收与税改"}
     assert (tax["确认类别 confirmed_category"] == "").all() and (tax["决定 decision"] == "").all()
     ranks = [int(r) for r in tax["排序 rank"]]
@@ -56,9 +56,9 @@ def test_category_sheets_hold_every_grouped_opinion_once_ranked_by_problem(sheet
 def test_review_sheet_lists_every_flagged_opinion(sheets):
     review = sheets["复核 review"]
     reasons = dict(zip(review["意见编号 record_id"], review["复核原因 review_reason"]))
-    assert {k: v for k, v in reasons.items() if v in ("empty_text", "off_topic")} == {
-        "2025060013": "off_topic", "2025060027": "empty_text", "2025060056": "off_topic",
-        "2025060071": "empty_text", "2025060085": "off_topic"}
+    assert {k: v for k, v in reasons.items() if v in ("empty_text", "out_of_scope")} == {
+        "2025060013": "out_of_scope", "2025060027": "empty_text", "2025060056": "out_of_scope",
+        "2025060071": "empty_text", "2025060085": "out_of_scope"}
     assert len(review) == 9 and set(review["需复核 needs_review"]) == {"是 yes"}
 
 
