@@ -2,7 +2,7 @@
 without ``data/lexicon.toml`` (variants read as their canonical words), cross-validated on the
 corpus and then scored once on the development set written apart (``data/eval/dev.csv``).
 
-    python benchmarks/lexicon_ablation.py              # the recipe of the CURRENT model's card
+    python benchmarks/lexicon_ablation.py              # the recipe of the CURRENT model's card (its min_df too)
     python benchmarks/lexicon_ablation.py --jobs 2
 
 The choice of default (lexicon on or off in ``triage train``) is made on the cross-validated
@@ -52,7 +52,8 @@ def main(argv=None) -> int:
     selected = card["training"]["category"]["selected"]
     tier = card["training"]["tier"]["selected"]
     recipe = {"feature_sets": tuple(dict.fromkeys([selected["features"], tier["features"]])),
-              "classifiers": tuple(dict.fromkeys([selected["classifier"], tier["classifier"]]))}
+              "classifiers": tuple(dict.fromkeys([selected["classifier"], tier["classifier"]])),
+              "min_df": int(card["params"]["min_df"])}
     rows = [run(flag, recipe, a.jobs) for flag in (False, True)]
     print(f"recipe: {recipe}")
     print(f"{'lexicon':<8} {'CV cat':>7} {'CV sub':>7} {'CV tier':>8} {'CV cover':>9} | {'dev cat':>8} {'dev sub':>8} "
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
         print(f"{'on' if r['lexicon'] else 'off':<8} {c['category']:>7.4f} {c['subtopic']:>7.4f} {c['tier']:>8.4f} "
               f"{c['coverage']:>9.4f} | {d['category']:>8.4f} {d['subtopic']:>8.4f} {d['tier']:>9.4f} "
               f"{d['flagged']:>8.4f} {d['accepted_right']:>6.4f} {d['out_of_scope_flagged']:>6.4f}")
-    print(json.dumps({"recipe": {k: list(v) for k, v in recipe.items()}, "runs": rows}))
+    print(json.dumps({"recipe": {k: v if isinstance(v, int) else list(v) for k, v in recipe.items()}, "runs": rows}))
     return 0
 
 

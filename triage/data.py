@@ -34,13 +34,18 @@ def read_labelled(path: str | Path, taxonomy: Taxonomy, what: str = "corpus") ->
 
     All problems are reported at once, each with its line number."""
     path = Path(path)
+    return check_labelled(read_table(path, what), taxonomy, f"{what} file {path}")
+
+
+def read_table(path: str | Path, what: str) -> pd.DataFrame:
+    """A UTF-8 CSV of a data folder (or a labelled file) as text columns; ``InputError`` naming
+    ``what`` when it is missing or unreadable."""
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{what} file not found: {path}") from None
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise InputError(f"{what} file {path} is not a readable UTF-8 CSV: {exc}") from None
-    return check_labelled(df, taxonomy, f"{what} file {path}")
 
 
 def check_labelled(df: pd.DataFrame, taxonomy: Taxonomy, what: str, lines=None) -> pd.DataFrame:
@@ -79,10 +84,7 @@ def read_out_of_scope(path: str | Path, taxonomy: Taxonomy) -> pd.DataFrame:
     """Read ``out_of_scope.csv`` (columns id, text, kind): texts that are no enterprise opinion,
     each with one of the taxonomy's out-of-scope kinds. All bad rows are reported at once."""
     path = Path(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"out-of-scope file {path.name} is not a readable UTF-8 CSV: {exc}") from None
+    df = read_table(path, "out-of-scope")
     missing = [c for c in OUT_OF_SCOPE_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"out-of-scope file {path.name}: expected columns {list(OUT_OF_SCOPE_COLUMNS)}, "

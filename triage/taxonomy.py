@@ -92,32 +92,20 @@ class Taxonomy:
         return [k.code for k in self.out_of_scope]
 
     def subtopic(self, code: str) -> Subtopic:
-        for s in self.subtopics:
-            if s.code == code:
-                return s
-        raise TaxonomyError(f"unknown subtopic code {code!r}; expected one of {self.subtopic_codes}")
+        return _find(self.subtopics, code, "subtopic code")
 
     def kind(self, code: str) -> OutOfScopeKind:
-        for k in self.out_of_scope:
-            if k.code == code:
-                return k
-        raise TaxonomyError(f"unknown out-of-scope kind {code!r}; expected one of {self.kind_codes}")
+        return _find(self.out_of_scope, code, "out-of-scope kind")
 
     @property
     def tier_codes(self) -> list[str]:
         return [t.code for t in self.tiers]
 
     def category(self, code: str) -> Category:
-        for c in self.categories:
-            if c.code == code:
-                return c
-        raise TaxonomyError(f"unknown category code {code!r}; expected one of {self.category_codes}")
+        return _find(self.categories, code, "category code")
 
     def tier(self, code: str) -> Tier:
-        for t in self.tiers:
-            if t.code == code:
-                return t
-        raise TaxonomyError(f"unknown tier code {code!r}; expected one of {self.tier_codes}")
+        return _find(self.tiers, code, "tier code")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +113,13 @@ class Taxonomy:
     @classmethod
     def from_dict(cls, raw: dict, source: str = "taxonomy") -> "Taxonomy":
         return _parse(raw, source)
+
+
+def _find(entries, code: str, what: str):
+    for entry in entries:
+        if entry.code == code:
+            return entry
+    raise TaxonomyError(f"unknown {what} {code!r}; expected one of {[e.code for e in entries]}")
 
 
 def load_taxonomy(path: str | Path) -> Taxonomy:

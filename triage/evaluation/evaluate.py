@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from triage.data import check_labelled
+from triage.data import check_labelled, read_table
 from triage.errors import InputError
 from triage.model.selection import metrics
 
@@ -17,12 +17,7 @@ KIND_COLUMN = "out_of_scope_kind"
 def _read(path: Path, taxonomy) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(in-scope rows, out-of-scope rows) of a labelled file; the out-of-scope rows are those
     with an ``out_of_scope_kind`` (a column the file may lack)."""
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"labelled file not found: {path}") from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"labelled file {path} is not a readable UTF-8 CSV: {exc}") from None
+    df = read_table(path, "labelled")
     if KIND_COLUMN not in df.columns:
         df[KIND_COLUMN] = ""
     kinds = df[KIND_COLUMN]

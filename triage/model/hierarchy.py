@@ -62,7 +62,7 @@ class Hierarchy:
         if self.flat:
             return fine_proba
         out = np.zeros((fine_proba.shape[0], len(self.coarse)), dtype=np.float64)
-        for j, c in enumerate(self.parent_index):
+        for j, c in enumerate(self.parent_index):  # not a matrix product: no BLAS threads in a batch worker
             out[:, c] += fine_proba[:, j]
         return out
 

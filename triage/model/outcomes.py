@@ -8,12 +8,14 @@ import numpy as np
 from triage.model.hierarchy import OFFTOPIC, Hierarchy, expected_calibration_error, fit_temperature, temper
 
 
-def decide(h: Hierarchy, fine_proba: np.ndarray, temperature: float) -> dict:
+def decide(h: Hierarchy, fine_proba: np.ndarray, temperature: float, coarse: np.ndarray | None = None) -> dict:
     """The decisions of fine probabilities: calibrated coarse probabilities ``coarse``, the best
     in-scope coarse column ``top_idx`` and its probability ``top``, ``off`` (the out-of-scope
     total beat every category), the best fine column under the best category ``sub_idx`` and
-    under ``OFFTOPIC`` ``kind_idx``."""
-    coarse = temper(h.aggregate(fine_proba), temperature)
+    under ``OFFTOPIC`` ``kind_idx``. ``coarse``: the calibrated coarse probabilities when already
+    computed."""
+    if coarse is None:
+        coarse = temper(h.aggregate(fine_proba), temperature)
     real = np.array([i for i, c in enumerate(h.coarse) if c != OFFTOPIC], dtype=np.int64)
     top_idx = real[np.argmax(coarse[:, real], axis=1)] if len(real) else np.zeros(len(coarse), dtype=np.int64)
     rows = np.arange(len(coarse))

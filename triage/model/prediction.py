@@ -98,7 +98,7 @@ def _values(model, sc: Scores, dates, deputies, alternatives: bool, terms_as_tex
     h = model.hierarchy_
     cats, tiers = np.asarray(model.categories_, dtype=object), np.asarray(model.tiers_, dtype=object)
     fine = sc.fine if sc.fine is not None else sc.category
-    d = decide(h, fine, model.temperature_) if sc.fine is not None else decide(h, fine, 1.0)
+    d = decide(h, fine, model.temperature_, sc.category) if sc.fine is not None else decide(h, fine, 1.0)
     cp, tp = d["coarse"], sc.tier
     rows = np.arange(len(dates))
     real = np.array([i for i, c in enumerate(model.categories_) if c != OFFTOPIC])

@@ -13,7 +13,7 @@ def mix(fine_proba: np.ndarray, coarse_proba: np.ndarray, parent_index: np.ndarr
     model's sum plus (1 - ``weight``) x the coarse model's probability."""
     n, k = coarse_proba.shape
     agg = np.zeros((n, k))
-    for j, c in enumerate(parent_index):
+    for j, c in enumerate(parent_index):  # not a matrix product: BLAS threads would fight the batch's processes
         agg[:, c] += fine_proba[:, j]
     target = weight * agg + (1.0 - weight) * coarse_proba
     scale = target / np.maximum(agg, 1e-300)

@@ -38,10 +38,21 @@ def char_slices(docs: list[str], limit: int | None = None) -> list[tuple[int, in
 class CSR:
     """Rows of a sparse matrix: ``indptr``, ``indices`` (columns, sorted within a row), ``data``."""
 
-    __slots__ = ("indptr", "indices", "data", "shape")
+    __slots__ = ("indptr", "indices", "data", "shape", "_by_columns")
 
     def __init__(self, indptr, indices, data, shape):
         self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
+        self._by_columns = None
+
+    def by_columns(self):
+        """The same matrix as a float64 ``scipy.sparse`` CSC matrix, made once and shared by the
+        models that score these rows (imports scipy)."""
+        if self._by_columns is None:
+            import scipy.sparse
+
+            self._by_columns = scipy.sparse.csr_matrix((self.data.astype(np.float64), self.indices, self.indptr),
+                                                       shape=self.shape).tocsc()
+        return self._by_columns
 
     @property
     def rows(self) -> np.ndarray:
