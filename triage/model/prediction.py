@@ -116,6 +116,7 @@ def _values(model, sc: Scores, dates, deputies, alternatives: bool, terms_as_tex
     sub = h.subtopic[d["sub_idx"]]
     share = fine[rows, d["sub_idx"]] / np.maximum(h.aggregate(fine)[rows, top], 1e-12)
     kinds = [model.taxonomy.kind(k) if s else None for k, s in zip(kind.tolist(), scope.tolist())]
+    off_col = model.categories_.index(OFFTOPIC) if OFFTOPIC in model.categories_ else 0
     out = {
         "category": [None if s else c for c, s in zip(cats[top].tolist(), scope.tolist())],
         "tier": [k.tier if k else t for k, t in zip(kinds, tiers[tier_idx].tolist())],
@@ -123,7 +124,8 @@ def _values(model, sc: Scores, dates, deputies, alternatives: bool, terms_as_tex
         "subtopic": [(x or None) if not s else None for x, s in zip(sub.tolist(), scope.tolist())],
         "subtopic_probability": [round(x, 4) if (x and not s) else 0.0 for x, s in
                                  zip((p * share).tolist(), (scope | (sub == "")).tolist())],
-        "tier_probability": [round(x, 4) for x in tp[rows, tier_idx].tolist()],
+        # an out-of-scope text takes its kind's tier by rule: as sure as it is out of scope
+        "tier_probability": [round(x, 4) for x in np.where(scope, cp[:, off_col], tp[rows, tier_idx]).tolist()],
         "needs_review": [bool(r) for r in reasons], "review_reason": [r or None for r in reasons],
         "out_of_scope_kind": [k.code if k else None for k in kinds],
     }
