@@ -4,6 +4,7 @@ corpus and then scored once on the development set written apart (``data/eval/de
 
     python benchmarks/lexicon_ablation.py              # the recipe of the CURRENT model's card (its min_df too)
     python benchmarks/lexicon_ablation.py --jobs 2
+    python benchmarks/lexicon_ablation.py --small    # CI mode: word features, LinearSVC, 3 folds
 
 The choice of default (lexicon on or off in ``triage train``) is made on the cross-validated
 figures only; the development-set figures are printed beside them to report, not to choose.
@@ -47,6 +48,7 @@ def run(lexicon: bool, recipe: dict, jobs) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--small", action="store_true", help="CI mode: word features, LinearSVC, 3 folds")
     a = ap.parse_args(argv)
     card = load(ROOT / "models").card_
     selected = card["training"]["category"]["selected"]
@@ -54,6 +56,8 @@ def main(argv=None) -> int:
     recipe = {"feature_sets": tuple(dict.fromkeys([selected["features"], tier["features"]])),
               "classifiers": tuple(dict.fromkeys([selected["classifier"], tier["classifier"]])),
               "min_df": int(card["params"]["min_df"])}
+    if a.small:
+        recipe = {"feature_sets": ("word",), "classifiers": ("linearsvc",), "min_df": 2, "cv": 3}
     rows = [run(flag, recipe, a.jobs) for flag in (False, True)]
     print(f"recipe: {recipe}")
     print(f"{'lexicon':<8} {'CV cat':>7} {'CV sub':>7} {'CV tier':>8} {'CV cover':>9} | {'dev cat':>8} {'dev sub':>8} "

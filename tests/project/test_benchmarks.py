@@ -111,3 +111,36 @@ def test_teddy_refuses_a_folder_without_the_data(tmp_path):
                            str(tmp_path / "t.json")], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 1
     assert f"error: {tmp_path / 'segmented.csv'} not found" in done.stderr
+
+
+@pytest.mark.slow
+def test_dev_set_prints_cross_validation_and_the_dev_set_side_by_side():
+    import triage
+    from triage.evaluation.evaluate import evaluate_file
+
+    done = subprocess.run([sys.executable, str(BENCH / "dev_set.py")], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    model = triage.load(ROOT / "models")
+    dev = evaluate_file(model, ROOT / "data" / "eval" / "dev.csv")
+    assert out["model"] == model.card_["version"]
+    assert out["dev"]["category"] == dev["category"]["macro_f1"] and out["dev"]["ece"] == dev["calibration"]["ece"]
+    assert out["cv"]["category"] == model.report_["category"]["cv"]["macro_f1"]
+    for key, value in out["dev"].items():  # traditional script within 0.01 of simplified, every figure
+        assert abs(out["dev_traditional"][key] - value) <= 0.01, key
+    assert "| category macro-F1 类别 |" in done.stdout
+
+
+@pytest.mark.slow
+def test_lexicon_ablation_small_trains_with_and_without_the_lexicon():
+    done = subprocess.run([sys.executable, str(BENCH / "lexicon_ablation.py"), "--small"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["recipe"] == {"feature_sets": ["word"], "classifiers": ["linearsvc"], "min_df": 2, "cv": 3}
+    off, on = out["runs"]
+    assert (off["lexicon"], on["lexicon"]) == (False, True)
+    for run in (off, on):
+        assert 0.5 < run["cv"]["category"] <= 1 and 0.5 < run["dev"]["category"] <= 1
+    assert off["cv"] != on["cv"]  # the lexicon changes the tokens, so the folds' scores move

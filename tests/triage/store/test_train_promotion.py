@@ -106,3 +106,19 @@ def test_cli_train_quiet_says_only_a_refusal_and_progress_counts_every_step(mode
                     feature_sets=["word"], classifiers=["linearsvc"])
     assert steps == ["category: word+linearsvc", "tier: word+linearsvc", "saved"]
     assert training_steps(["word"], ["linearsvc"], promote=False) == len(steps)
+
+
+def test_the_ensemble_is_a_category_candidate_only_and_the_steps_count_it(models, small_data):
+    from triage.train import train_from_data, training_steps
+
+    steps = []
+    model, _ = train_from_data(small_data, models, version="e1", promote=False, progress=steps.append, cv=3,
+                               feature_sets=["word"], classifiers=["linearsvc", "linearsvc+coarse"])
+    assert steps == ["category: word+linearsvc", "category: word+linearsvc+coarse", "tier: word+linearsvc", "saved"]
+    assert training_steps(["word"], ["linearsvc", "linearsvc+coarse"], promote=False) == len(steps)
+    assert model.get_params()["min_df"] == 2  # triage train's default (chosen on cross-validation)
+
+
+def test_cli_train_refuses_a_min_df_under_one(capsys):
+    assert main(["train", "--min-df", "0"]) == 2
+    assert "argument --min-df: expected a whole number of at least 1, found '0'" in capsys.readouterr().err
