@@ -90,7 +90,9 @@ def screen_frame(model, frame: pd.DataFrame, month: str, *, threshold: float, ru
     preds = model.predict_batch(texts, list(frame["visit_date"]), list(frame["deputy"]))
     opinions = [Opinion(str(r.record_id), clean(r.enterprise), clean(r.deputy), r.visit_date, clean(r.text),
                         p.category, p.category_probability, p.tier, p.tier_probability, p.needs_review,
-                        p.review_reason) for r, p in zip(frame.itertuples(index=False), preds)]
+                        p.review_reason, out_of_scope_kind=p.out_of_scope_kind,
+                        referral=p.lead_agency if p.out_of_scope_kind else None)
+                for r, p in zip(frame.itertuples(index=False), preds)]
     rows = [i for i, p in enumerate(preds) if p.category and p.review_reason not in UNGROUPED_REASONS]
     if not rows:
         return opinions, []

@@ -24,6 +24,8 @@ class Opinion:
     needs_review: bool
     review_reason: str | None
     problem_id: str | None = None
+    out_of_scope_kind: str | None = None  # for review_reason "out_of_scope": what it is
+    referral: str | None = None  # ... and the agency to refer it to
 
 
 @dataclass

@@ -64,13 +64,20 @@ def _row(o, p, tax) -> dict:
         "problem_opinions": p.n_opinions if p else None, "problem_enterprises": p.n_enterprises if p else None,
         "recurring_months": ", ".join(p.recurring_months) if p else "",
         "suggested_tier": option(p.tier, tax.tier(p.tier).name_zh) + (" ↑" if p.escalated else "") if p else "",
-        "lead_agency": p.lead_agency if p else "", "deadline": (p.deadline or "") if p else "",
+        "lead_agency": p.lead_agency if p else (o.referral or ""), "deadline": (p.deadline or "") if p else "",
         "record_id": o.record_id, "enterprise": o.enterprise, "deputy": o.deputy, "visit_date": o.visit_date,
         "text": o.text, "category": option(o.category, cat) if o.category else "",
         "category_probability": o.category_probability if o.category else None,
         "tier": option(o.tier, tax.tier(o.tier).name_zh) if o.tier else "",
-        "needs_review": "是 yes" if o.needs_review else "", "review_reason": o.review_reason or "",
+        "needs_review": "是 yes" if o.needs_review else "", "review_reason": _reason(o, tax),
     }
+
+
+def _reason(o, tax) -> str:
+    """The review reason; for an out-of-scope text with its kind: ``out_of_scope: 劳动与工资``."""
+    if o.review_reason == "out_of_scope" and o.out_of_scope_kind:
+        return f"out_of_scope: {tax.kind(o.out_of_scope_kind).name_zh}"
+    return o.review_reason or ""
 
 
 def write_workbook(result, path) -> Path:

@@ -56,9 +56,13 @@ def test_category_sheets_hold_every_grouped_opinion_once_ranked_by_problem(sheet
 def test_review_sheet_lists_every_flagged_opinion(sheets):
     review = sheets["复核 review"]
     reasons = dict(zip(review["意见编号 record_id"], review["复核原因 review_reason"]))
-    assert {k: v for k, v in reasons.items() if v in ("empty_text", "out_of_scope")} == {
-        "2025060013": "out_of_scope", "2025060027": "empty_text", "2025060056": "out_of_scope",
-        "2025060071": "empty_text", "2025060085": "out_of_scope"}
+    # an out-of-scope text shows its kind, and the agency to refer it to in the lead agency column
+    assert {k: v for k, v in reasons.items() if v.startswith(("empty_text", "out_of_scope"))} == {
+        "2025060013": "out_of_scope: 关于人大和代表的问题", "2025060027": "empty_text",
+        "2025060056": "out_of_scope: 问候与闲聊", "2025060071": "empty_text", "2025060085": "out_of_scope: 问候与闲聊"}
+    agencies = dict(zip(review["意见编号 record_id"], review["主办单位 lead_agency"]))
+    assert agencies["2025060056"] == "无需转办（联络站工作人员回复）"
+    assert agencies["2025060013"] == "区人大常委会代表工作委员会 / 联络站工作人员"
     assert len(review) == 9 and set(review["需复核 needs_review"]) == {"是 yes"}
 
 
