@@ -102,9 +102,10 @@ def explain_rows(X: CSR, weights: np.ndarray, names: np.ndarray, names_info: tup
         top = _rank_in_row(rows, n) < n_terms
         terms = names[cols[top]].tolist()
         weights_ = np.round(contrib[top], 4).tolist()
-        if as_text:
-            for r, name, w in zip(rows[top].tolist(), terms, weights_):
-                out[r].append(format_term(name, w))
+        if as_text:  # a row's terms are consecutive: each row's text is one join of its slice
+            texts = list(map(format_term, terms, weights_))
+            ends = np.cumsum(np.bincount(rows[top], minlength=n)).tolist()
+            return ["; ".join(texts[a:b]) for a, b in zip([0] + ends[:-1], ends)]
         else:
             for r, name, w in zip(rows[top].tolist(), terms, weights_):
                 out[r].append({"term": name, "weight": w})
