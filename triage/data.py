@@ -59,7 +59,7 @@ def check_labelled(df: pd.DataFrame, taxonomy: Taxonomy, what: str, lines=None) 
     cats, tiers = set(taxonomy.category_codes), set(taxonomy.tier_codes)
     if "subtopic" not in df.columns:
         df["subtopic"] = ""
-    owner = {st.code: st.category for st in taxonomy.subtopics}
+    owner = taxonomy.subtopic_owner
     lines = list(lines) if lines is not None else list(range(2, len(df) + 2))
     for i, sub, cat in zip(lines, df["subtopic"], df["category"]):
         if sub and owner.get(sub) != cat and cat in cats:

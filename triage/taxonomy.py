@@ -88,6 +88,11 @@ class Taxonomy:
         return [s.code for s in self.subtopics]
 
     @property
+    def subtopic_owner(self) -> dict[str, str]:
+        """subtopic code -> the code of its category."""
+        return {s.code: s.category for s in self.subtopics}
+
+    @property
     def kind_codes(self) -> list[str]:
         return [k.code for k in self.out_of_scope]
 

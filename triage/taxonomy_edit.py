@@ -185,8 +185,7 @@ def relabel(data_dir: str | Path, rows, category: str | None = None, tier: str |
             if category is not None:
                 df.loc[hit, "category"] = category
                 if "subtopic" in df.columns:  # a subtopic of the old category no longer fits
-                    owner = {s.code: s.category for s in taxonomy.subtopics}
-                    df.loc[hit & (df["subtopic"].map(owner) != category), "subtopic"] = ""
+                    df.loc[hit & (df["subtopic"].map(taxonomy.subtopic_owner) != category), "subtopic"] = ""
             if tier is not None:
                 df.loc[hit, "tier"] = tier
             return (df.loc[hit, ["category", "tier"]] != before).any(axis=1).sum()

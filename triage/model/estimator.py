@@ -10,8 +10,8 @@ import numpy as np
 from triage.errors import InputError, ModelError
 from triage.model.fast.packed import PackedPipeline
 from triage.model.protocol import EstimatorProtocol
-from triage.model.fitting import CONSTANT, fit_model
-from triage.model.hierarchy import Hierarchy, temper
+from triage.model.fitting import CONSTANT, Coarse, fit_model
+from triage.model.hierarchy import temper
 from triage.model.names import CLASSIFIERS, FEATURE_SETS
 from triage.model.prediction import FIELDS, OFFTOPIC, REVIEW_REASONS, Prediction, columns
 from triage.model.scoring import Scores, packed_scores, sklearn_scores
@@ -136,8 +136,7 @@ class TriageModel(EstimatorProtocol):
             raise ModelError("the packed scorer's classes differ from the model's labels")
         self.segmenter_ = segmenter
         self.labels_, self.tiers_ = [str(c) for c in labels], list(tiers)
-        self.hierarchy_ = Hierarchy(self.labels_, {s.code: s.category for s in self.taxonomy.subtopics},
-                                    self.taxonomy.category_codes)
+        self.hierarchy_ = Coarse(self.taxonomy).hierarchy(self.labels_)
         self.categories_ = list(self.hierarchy_.coarse)
         self.temperature_ = float(temperature)
         self.novelty_threshold_ = float(novelty_threshold)

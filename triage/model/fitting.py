@@ -9,7 +9,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from triage.errors import InputError
-from triage.model.hierarchy import OFFTOPIC, Hierarchy, fine_label, parent
+from triage.model.hierarchy import Hierarchy, fine_label, parent
 from triage.model.names import ENSEMBLE
 from triage.segment import Segmenter
 
@@ -35,7 +35,7 @@ class Coarse:
 
     def __init__(self, taxonomy):
         self.taxonomy = taxonomy
-        self.map = {s.code: s.category for s in taxonomy.subtopics}
+        self.map = taxonomy.subtopic_owner
 
     def __call__(self, label: str) -> str:
         return parent(label, self.map)
@@ -55,7 +55,7 @@ def training_labels(taxonomy, categories, subtopics=None, n_offtopic: int = 0, k
     kinds = [None] * n_offtopic if kinds is None else [k or None for k in kinds]
     if len(kinds) != n_offtopic:
         raise InputError(f"kinds: expected {n_offtopic} values (one per off-topic text), found {len(kinds)}")
-    owner = {s.code: s.category for s in taxonomy.subtopics}
+    owner = taxonomy.subtopic_owner
     bad = [i for i, (c, s) in enumerate(zip(categories, subs)) if s is not None and owner.get(s) != c]
     if bad:
         i = bad[0]

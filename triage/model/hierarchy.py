@@ -61,16 +61,23 @@ class Hierarchy:
         """Coarse probabilities: the sum of each coarse label's fine columns."""
         if self.flat:
             return fine_proba
-        out = np.zeros((fine_proba.shape[0], len(self.coarse)), dtype=np.float64)
-        for j, c in enumerate(self.parent_index):  # not a matrix product: no BLAS threads in a batch worker
-            out[:, c] += fine_proba[:, j]
-        return out
+        return add_up(fine_proba, self.parent_index, len(self.coarse))
 
     def best_within(self, fine_proba: np.ndarray, coarse_idx: np.ndarray) -> np.ndarray:
         """Per row, the fine column with the highest probability among those under the
         row's coarse label ``coarse_idx``."""
         inside = self.parent_index[None, :] == np.asarray(coarse_idx)[:, None]
         return np.argmax(np.where(inside, fine_proba, -1.0), axis=1)
+
+
+def add_up(fine_proba: np.ndarray, parent_index: np.ndarray, n_coarse: int) -> np.ndarray:
+    """Per row, the sum of the fine columns of each coarse column (``parent_index``: the coarse
+    column of each fine one). A loop of column additions, not a matrix product: no BLAS
+    threads competing with the processes of a batch."""
+    out = np.zeros((fine_proba.shape[0], n_coarse), dtype=np.float64)
+    for j, c in enumerate(parent_index):
+        out[:, c] += fine_proba[:, j]
+    return out
 
 
 def temper(proba: np.ndarray, temperature: float) -> np.ndarray:

@@ -6,15 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from triage.model.fast.packed import CSR, PackedLinear
+from triage.model.hierarchy import add_up
 
 
 def mix(fine_proba: np.ndarray, coarse_proba: np.ndarray, parent_index: np.ndarray, weight: float) -> np.ndarray:
     """Fine probabilities rescaled so that each coarse label's sum is ``weight`` x the fine
     model's sum plus (1 - ``weight``) x the coarse model's probability."""
-    n, k = coarse_proba.shape
-    agg = np.zeros((n, k))
-    for j, c in enumerate(parent_index):  # not a matrix product: BLAS threads would fight the batch's processes
-        agg[:, c] += fine_proba[:, j]
+    agg = add_up(fine_proba, parent_index, coarse_proba.shape[1])
     target = weight * agg + (1.0 - weight) * coarse_proba
     scale = target / np.maximum(agg, 1e-300)
     return fine_proba * scale[:, parent_index]
