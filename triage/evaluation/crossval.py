@@ -26,6 +26,7 @@ import pandas as pd
 from triage.data import LabelledData
 from triage.errors import InputError
 from triage.model.estimator import OFFTOPIC, TriageModel
+from triage.model.fitting import fold_labels, training_labels
 from triage.model.selection import folds, metrics
 from triage.text import clean
 
@@ -109,14 +110,6 @@ def refit(model: TriageModel, data: LabelledData, cat_texts: list[str], cat_y: l
                                   pipelines={"category": pipes[0], "tier": pipes[1]})
 
 
-def fold_labels(labels: list, taxonomy) -> list:
-    """The labels of one fold's training rows, a subtopic or kind too rare in the fold (fewer
-    than 3: too few to calibrate) counted for its parent."""
-    from triage.model.fitting import Coarse, merge_rare
-
-    return merge_rare(list(labels), Coarse(taxonomy), 3)
-
-
 def _fine_labels(model, data: LabelledData, cats: list, keep: list[int]) -> list:
     """The label the category model learns for each row (opinions, then the kept off-topic
     texts): subtopics and out-of-scope kinds for a model that learned them, else the category
@@ -124,8 +117,6 @@ def _fine_labels(model, data: LabelledData, cats: list, keep: list[int]) -> list
     n = len(cats)
     if model.hierarchy_.flat:
         return list(cats) + [OFFTOPIC] * len(keep)
-    from triage.model.fitting import training_labels
-
     subs = data.frame["subtopic"].tolist() if "subtopic" in data.frame.columns else [""] * n
     labelled = [i for i in range(n) if cats[i] is not None]
     kinds = [(data.kinds or [None] * len(data.offtopic))[i] for i in keep]

@@ -67,6 +67,13 @@ def training_labels(taxonomy, categories, subtopics=None, n_offtopic: int = 0, k
     return np.asarray(merge_rare(fine, Coarse(taxonomy), MIN_FINE), dtype=object)
 
 
+def fold_labels(labels: list, taxonomy) -> list:
+    """The labels of one fold's training rows when a model is refitted on that fold (analysis,
+    the promotion check): a subtopic or kind too rare in the fold (fewer than 3: too few to
+    calibrate) counts for its parent."""
+    return merge_rare(list(labels), Coarse(taxonomy), 3)
+
+
 def merge_rare(fine: list, coarse, minimum: int) -> list:
     """A subtopic or kind with fewer than ``minimum`` texts counts for its parent only (too few
     to be cross-validated or calibrated), and a parent left with too few texts of its own joins

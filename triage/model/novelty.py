@@ -37,13 +37,10 @@ def oof_support(joined, y, features: str, classifier: str, n_splits: int, random
     """Out-of-fold support of every text, on the folds model selection used."""
     from joblib import Parallel, delayed
 
-    from triage.model.features import make_pipeline
-    from triage.model.selection import folds
+    from triage.model.selection import candidate, folds
 
     y = np.asarray(y, dtype=object)
-    n_min = int(min(np.sum(y == label) for label in set(y)))
-    pipe = make_pipeline(features, classifier, None, random_state, segment=False,
-                         n_classes_min=max(2, min(3, n_min // 2)), min_df=min_df, parents=parents)
+    pipe = candidate(y, features, classifier, random_state, min_df, parents)
     if type(getattr(pipe[-1], "fine", pipe[-1])).__name__ != "CalibratedClassifierCV":
         return None
     joined = np.asarray(joined, dtype=object)

@@ -32,16 +32,22 @@ def folds(y, n_splits: int, random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=min(n_splits, smallest), shuffle=True, random_state=random_state)
 
 
+def candidate(y, features: str, classifier: str, random_state: int, min_df: int, parents=None):
+    """The unfitted pipeline (without its segment step) that cross-validation fits for one
+    candidate on labels ``y``: its calibration folds fit the smallest class in a training fold."""
+    n_min = int(min(np.sum(y == label) for label in set(y)))
+    return make_pipeline(features, classifier, None, random_state, segment=False,
+                         n_classes_min=max(2, min(3, n_min // 2)), min_df=min_df, parents=parents)
+
+
 def out_of_fold(joined, y, features, classifier, n_splits=5, random_state=0, n_jobs=None, min_df=1, parents=None):
     """Out-of-fold class probabilities of one candidate on pre-segmented texts (``parents``:
     fine label -> coarse label, for an ensemble candidate)."""
     y = np.asarray(y, dtype=object)
     labels = sorted(set(y))
-    n_min = int(min(np.sum(y == label) for label in labels))
     if parents is not None:  # cross_val_predict gives the classifier labels encoded as 0..k-1, in sorted order
         parents = {i: parents.get(label, label) for i, label in enumerate(labels)}
-    pipe = make_pipeline(features, classifier, None, random_state, segment=False, n_classes_min=max(2, min(3, n_min // 2)),
-                         min_df=min_df, parents=parents)
+    pipe = candidate(y, features, classifier, random_state, min_df, parents)
     cv = folds(y, n_splits, random_state)
     proba = cross_val_predict(pipe, list(joined), y, cv=cv, method="predict_proba", n_jobs=n_jobs)
     return np.array(labels, dtype=object), proba

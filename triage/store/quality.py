@@ -64,8 +64,7 @@ def cross_validate(models: dict, data: Labelled, cv: int = 5, random_state: int 
     import joblib
     from sklearn.base import clone
 
-    from triage.evaluation.crossval import fold_labels
-    from triage.model.fitting import Coarse, training_labels
+    from triage.model.fitting import Coarse, fold_labels, training_labels
     from triage.model.selection import folds, metrics
 
     if not models:
