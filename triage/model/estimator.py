@@ -200,14 +200,16 @@ class TriageModel(EstimatorProtocol):
     def scores(self, joined: list[str]) -> Scores:
         """Probabilities, features and weights of segmented texts, by the packed scorer when the
         model has one, else by scikit-learn: ``fine`` (the category model's classes, ``labels_``)
-        and ``category`` (their sums per category, calibrated; columns in ``categories_`` order)."""
+        ``summed`` (their sums per category) and ``category`` (those calibrated; columns in
+        ``categories_`` order)."""
         packed = self.packed_
         if packed is not None and packed[0].fast and packed[1].fast:
             sc = packed_scores(packed[0], packed[1], joined)
         else:
             sc = sklearn_scores(self.category_pipeline_, self.tier_pipeline_, joined)
         sc.fine = sc.category
-        sc.category = temper(self.hierarchy_.aggregate(sc.fine), self.temperature_)
+        sc.summed = self.hierarchy_.aggregate(sc.fine)
+        sc.category = temper(sc.summed, self.temperature_)
         return sc
 
     def predict_proba(self, texts) -> np.ndarray:

@@ -8,20 +8,23 @@ import numpy as np
 from triage.model.hierarchy import OFFTOPIC, Hierarchy, expected_calibration_error, fit_temperature, temper
 
 
-def decide(h: Hierarchy, fine_proba: np.ndarray, temperature: float, coarse: np.ndarray | None = None) -> dict:
-    """The decisions of fine probabilities: calibrated coarse probabilities ``coarse``, the best
-    in-scope coarse column ``top_idx`` and its probability ``top``, ``off`` (the out-of-scope
-    total beat every category), the best fine column under the best category ``sub_idx`` and
-    under ``OFFTOPIC`` ``kind_idx``. ``coarse``: the calibrated coarse probabilities when already
-    computed."""
+def decide(h: Hierarchy, fine_proba: np.ndarray, temperature: float, summed: np.ndarray | None = None,
+           coarse: np.ndarray | None = None) -> dict:
+    """The decisions of fine probabilities: their sums per coarse label ``summed``, those
+    calibrated ``coarse``, the best in-scope coarse column ``top_idx`` and its probability
+    ``top``, ``off`` (the out-of-scope total beat every category) and the ``OFFTOPIC`` column
+    ``off_col`` (None without one), the best fine column under the best category ``sub_idx``
+    and under ``OFFTOPIC`` ``kind_idx``. ``summed``, ``coarse``: when already computed."""
+    if summed is None:
+        summed = h.aggregate(fine_proba)
     if coarse is None:
-        coarse = temper(h.aggregate(fine_proba), temperature)
+        coarse = temper(summed, temperature)
     real = np.array([i for i, c in enumerate(h.coarse) if c != OFFTOPIC], dtype=np.int64)
     top_idx = real[np.argmax(coarse[:, real], axis=1)] if len(real) else np.zeros(len(coarse), dtype=np.int64)
     rows = np.arange(len(coarse))
     off_col = h.coarse.index(OFFTOPIC) if OFFTOPIC in h.coarse else None
     off = np.argmax(coarse, axis=1) == off_col if off_col is not None else np.zeros(len(coarse), dtype=bool)
-    out = {"coarse": coarse, "top_idx": top_idx, "top": coarse[rows, top_idx], "off": off,
+    out = {"summed": summed, "coarse": coarse, "off_col": off_col, "top_idx": top_idx, "top": coarse[rows, top_idx], "off": off,
            "sub_idx": h.best_within(fine_proba, top_idx)}
     out["kind_idx"] = h.best_within(fine_proba, np.full(len(coarse), off_col)) if off_col is not None else None
     return out
@@ -38,7 +41,7 @@ def oof_report(model, h: Hierarchy, fine_oof, fine_y, tiers, tier_classes, tier_
     truth = h.parent_index[truth_fine]
     raw = h.aggregate(fine_oof)
     temperature = fit_temperature(raw, truth)
-    d = decide(h, fine_oof, temperature)
+    d = decide(h, fine_oof, temperature, raw)
     cat_pred = coarse_names[d["top_idx"]]
     cat_true = coarse_names[truth]
     correct = cat_pred[:n] == cat_true[:n]

@@ -97,8 +97,8 @@ def _values(model, sc: Scores, dates, deputies, alternatives: bool, terms_as_tex
 
     h = model.hierarchy_
     cats, tiers = np.asarray(model.categories_, dtype=object), np.asarray(model.tiers_, dtype=object)
-    fine = sc.fine if sc.fine is not None else sc.category
-    d = decide(h, fine, model.temperature_, sc.category) if sc.fine is not None else decide(h, fine, 1.0)
+    fine = sc.fine
+    d = decide(h, fine, model.temperature_, sc.summed, sc.category)  # the sums model.scores made, not again
     cp, tp = d["coarse"], sc.tier
     rows = np.arange(len(dates))
     real = np.array([i for i, c in enumerate(model.categories_) if c != OFFTOPIC])
@@ -114,9 +114,9 @@ def _values(model, sc: Scores, dates, deputies, alternatives: bool, terms_as_tex
     reasons = np.where(~known, "no_known_terms", np.where(scope, "out_of_scope", np.where(off, "off_topic", np.where(
         novel, "novel", np.where(p < model.review_threshold_, "low_confidence", ""))))).tolist()
     sub = h.subtopic[d["sub_idx"]]
-    share = fine[rows, d["sub_idx"]] / np.maximum(h.aggregate(fine)[rows, top], 1e-12)
+    share = fine[rows, d["sub_idx"]] / np.maximum(d["summed"][rows, top], 1e-12)
     kinds = [model.taxonomy.kind(k) if s else None for k, s in zip(kind.tolist(), scope.tolist())]
-    off_col = model.categories_.index(OFFTOPIC) if OFFTOPIC in model.categories_ else 0
+    off_col = 0 if d["off_col"] is None else d["off_col"]
     out = {
         "category": [None if s else c for c, s in zip(cats[top].tolist(), scope.tolist())],
         "tier": [k.tier if k else t for k, t in zip(kinds, tiers[tier_idx].tolist())],

@@ -26,6 +26,7 @@ class Scores:
     n_word: int  # the first n_word columns are word features
     fine: np.ndarray | None = None  # (n, n_fine): the category model's own classes, before adding up
     support: np.ndarray | None = None  # (n,): the largest class sigmoid before normalising (triage.model.novelty)
+    summed: np.ndarray | None = None  # (n, n_categories): fine summed per category, before calibration
 
     def known(self) -> np.ndarray:
         """Per row: does any word feature (not only character n-grams) fire?"""
