@@ -74,10 +74,15 @@ def check_labelled(df: pd.DataFrame, taxonomy: Taxonomy, what: str, lines=None) 
             problems.append(f"line {i}: tier {row.tier!r} is not one of {sorted(tiers)}")
     dup = df["id"][df["id"].duplicated()]
     problems += [f"duplicate id {v!r}" for v in dup.unique()[:10]]
+    refuse_rows(what, problems)
+    return df[list(CORPUS_COLUMNS + OPTIONAL_COLUMNS)].copy()
+
+
+def refuse_rows(what: str, problems: list[str]) -> None:
+    """Raise one ``InputError`` naming every bad row of a file (the first ten, and how many more)."""
     if problems:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise InputError(f"{what}: {len(problems)} bad rows: " + "; ".join(problems[:10]) + more)
-    return df[list(CORPUS_COLUMNS + OPTIONAL_COLUMNS)].copy()
 
 
 def read_out_of_scope(path: str | Path, taxonomy: Taxonomy) -> pd.DataFrame:
@@ -94,9 +99,7 @@ def read_out_of_scope(path: str | Path, taxonomy: Taxonomy) -> pd.DataFrame:
     problems += [f"line {i}: kind {k!r} is not one of {sorted(kinds)}" for i, k in enumerate(df["kind"], start=2)
                  if k not in kinds]
     problems += [f"duplicate id {v!r}" for v in df["id"][df["id"].duplicated()].unique()[:10]]
-    if problems:
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise InputError(f"out-of-scope file {path.name}: {len(problems)} bad rows: " + "; ".join(problems[:10]) + more)
+    refuse_rows(f"out-of-scope file {path.name}", problems)
     return df[list(OUT_OF_SCOPE_COLUMNS)].copy()
 
 

@@ -6,8 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from triage.data import check_labelled, read_table
-from triage.errors import InputError
+from triage.data import check_labelled, read_table, refuse_rows
 from triage.model.selection import metrics
 
 
@@ -29,8 +28,7 @@ def _read(path: Path, taxonomy) -> tuple[pd.DataFrame, pd.DataFrame]:
     known = set(taxonomy.kind_codes)
     bad = [f"line {i}: {KIND_COLUMN} {k!r} is not one of {sorted(known)}"
            for i, k in zip(lines[outside], oos[KIND_COLUMN]) if k not in known]
-    if bad:
-        raise InputError(f"labelled file {path}: {len(bad)} bad rows: " + "; ".join(bad[:10]))
+    refuse_rows(f"labelled file {path}", bad)
     return inside, oos
 
 
