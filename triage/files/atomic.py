@@ -93,6 +93,25 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     fsync_dir(path.parent)
 
 
+@contextlib.contextmanager
+def atomic_folder(target: str | Path) -> Iterator[Path]:
+    """A folder written whole or not at all: yields a temporary folder beside ``target``
+    (permissions as the umask gives a new folder); when the block ends without an error it is
+    renamed to ``target`` and the parent folder synced, otherwise it is removed."""
+    import shutil
+
+    target = Path(target)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        os.chmod(tmp, default_mode() | (default_mode() & 0o444) >> 2)  # mkdtemp makes it 0700; x wherever r
+        yield tmp
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def remove_stale_temporaries(path: str | Path) -> list[Path]:
     """Remove the temporary files an earlier, killed writer of ``path`` left beside it
     (``.NAME.PID.*.tmp`` whose process no longer exists)."""

@@ -22,13 +22,10 @@ import datetime as dt
 import functools
 import json
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from triage.errors import ModelError
-from triage.files.atomic import default_mode, fsync_dir, write_text
+from triage.files.atomic import atomic_folder, write_text
 from triage.files.hashing import sha256_file, sha256_files
 from triage.store.card import (card_digest, check_digest, library_versions, params_from_json, params_to_json,
                                segmenter_from_json, segmenter_to_json)
@@ -83,9 +80,7 @@ def save(model, folder: str | Path, data: dict, version: str | None = None) -> P
     target = version_dir(root, version)
     if target.exists():
         raise ModelError(f"model version {version!r} already exists in {root}")
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{version}."))
-    try:
-        os.chmod(tmp, default_mode() | (default_mode() & 0o444) >> 2)  # mkdtemp makes it 0700; x wherever r
+    with atomic_folder(target) as tmp:
         write_text(tmp / TAXONOMY_FILE, json.dumps(model.taxonomy.to_dict(), ensure_ascii=False, indent=2))
         write_text(tmp / SEGMENTER_FILE, segmenter_to_json(parts["segmenter"]))
         parity = check_parity(parts["packed"], parts["pipelines"])
@@ -116,11 +111,6 @@ def save(model, folder: str | Path, data: dict, version: str | None = None) -> P
         }
         card["digest"] = card_digest(card)
         write_text(tmp / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=2) + "\n", what="model card")
-        os.replace(tmp, target)
-        fsync_dir(root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

@@ -13,14 +13,11 @@ forced. ``triage train`` decides with the same check.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.errors import ModelError
-from triage.files.atomic import default_mode, fsync_dir, write_bytes
+from triage.files.atomic import atomic_folder, write_bytes
 from triage.store.folder import FILES, load
 from triage.store.mark import (CARD_FILE, CURRENT_FILE, HISTORY_FILE, append_history, check_version, current_version,
                                locked, read_history, set_current)
@@ -199,15 +196,8 @@ def add_version(version_folder: str | Path, folder: str | Path) -> Path:
     target = root / src.name
     if target.exists():
         raise ModelError(f"model version {src.name!r} already exists in {root}")
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{src.name}."))
-    try:
-        os.chmod(tmp, default_mode() | (default_mode() & 0o444) >> 2)  # mkdtemp makes it 0700; x wherever r
+    with atomic_folder(target) as tmp:
         for name in (CARD_FILE, *FILES):
             if (src / name).is_file():
                 write_bytes(tmp / name, (src / name).read_bytes(), what="model file")
-        os.replace(tmp, target)
-        fsync_dir(root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
