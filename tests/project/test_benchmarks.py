@@ -144,3 +144,23 @@ def test_lexicon_ablation_small_trains_with_and_without_the_lexicon():
     for run in (off, on):
         assert 0.5 < run["cv"]["category"] <= 1 and 0.5 < run["dev"]["category"] <= 1
     assert off["cv"] != on["cv"]  # the lexicon changes the tokens, so the folds' scores move
+
+
+@pytest.mark.slow
+def test_screening_month_figures_are_the_ones_the_guide_quotes():
+    done = subprocess.run([sys.executable, str(BENCH / "screening_month.py")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    m, pairs = out["month"], out["recorded_pairs"]
+    assert (m["opinions"], m["same_problem_pairs"], m["multi_opinion_problems"]) == (176, 119, 32)
+    assert (m["lookalike_pairs"], m["out_of_scope_texts"]) == (13, 21)
+    assert m["precision"] == round(m["precision"], 4) and 0 <= m["recall"] <= 1
+    assert m["escalated_mixing_problems"] <= m["escalated"]
+    guide = (ROOT / "docs" / "screening.md").read_text("utf-8")
+    for figure in (f"{pairs['precision']:.1%}", f"{pairs['recall']:.1%}", f"{m['precision']:.1%}",
+                   f"{m['recall']:.1%}", f"{m['found_exactly']} of {m['multi_opinion_problems']}",
+                   f"{m['lookalikes_merged']} of {m['lookalike_pairs']}",
+                   f"{m['out_of_scope_grouped']} of {m['out_of_scope_texts']}",
+                   f"{m['escalated']}, of which {m['escalated_mixing_problems']}", out["model"]):
+        assert figure in guide, figure
